@@ -1,0 +1,172 @@
+"""卷积层（convolutional layer）与图转列（im2col）。
+
+本模块有三样东西，章节里依次讲到：
+
+* ``conv2d_loop``：逐个输出像素计算的参考实现，就是公式
+  ``Y[i, j] = Σ_m Σ_n X[i·s + m, j·s + n] · W[m, n] + b``。慢，但一眼能看懂，
+  测试里用作对照（oracle）。
+* ``im2col`` / ``col2im``：把每个窗口展平成矩阵的一行，卷积就变成一次矩阵乘法；
+  ``col2im`` 是它的伴随（adjoint），把每行加回原来的位置，重叠处相加。
+  两者都只在卷积核的 k×k 个偏移上循环，与图像大小无关。
+* ``Convolution``：用上面两样拼成的层，前向与反向都是矩阵乘法。
+
+记号：输入 ``x`` 形状 (N, C, H, W)，卷积核 ``weight`` 形状 (F, C, k, k)，
+输出 (N, F, out_h, out_w)，``out_h = (H + 2·padding - k) // stride + 1``。
+"""
+
+import numpy as np
+
+from .layers import Layer, check_ndim, he_normal
+from .tensor import Tensor, shape_error
+
+
+def output_size(size, kernel_size, stride=1, padding=0):
+    """卷积输出的边长：``(size + 2·padding - kernel_size) // stride + 1``。"""
+    if size + 2 * padding < kernel_size:
+        raise ValueError(f'卷积核 {kernel_size}×{kernel_size} 大于补零后的输入边长 '
+                         f'{size} + 2×{padding} = {size + 2 * padding}')
+    return (size + 2 * padding - kernel_size) // stride + 1
+
+
+def pad(x, padding):
+    """在 (N, C, H, W) 的 H、W 两边各补 ``padding`` 个零。"""
+    if padding == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+
+
+def conv2d_loop(x, weight, bias=None, stride=1, padding=0):
+    """参考实现：对每个输出像素 (i, j) 取窗口、乘权重、求和。
+
+    Parameters
+    ----------
+    x : ndarray，形状 (N, C, H, W)
+    weight : ndarray，形状 (F, C, k, k)
+    bias : ndarray，形状 (F,)，可选
+
+    Returns
+    -------
+    ndarray，形状 (N, F, out_h, out_w)
+    """
+    N, C, H, W = x.shape
+    F, _, k, _ = weight.shape
+    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    xp = pad(x, padding)
+    out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, weight))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]  # (N, C, k, k)
+            # 对通道和窗口内的 m, n 求和：(N, C, k, k) · (F, C, k, k) → (N, F)
+            out[:, :, i, j] = np.tensordot(window, weight, axes=([1, 2, 3], [1, 2, 3]))
+    if bias is not None:
+        out += bias.reshape(1, F, 1, 1)
+    return out
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    """图转列：每个卷积窗口展平成一行。
+
+    Parameters
+    ----------
+    x : ndarray，形状 (N, C, H, W)
+
+    Returns
+    -------
+    cols : ndarray，形状 (N·out_h·out_w, C·k·k)
+        第 ``(n·out_h + i)·out_w + j`` 行是第 n 张图在输出位置 (i, j) 的窗口，
+        列的顺序是 (通道, 行偏移 m, 列偏移 n)，与 ``weight.reshape(F, -1)`` 一致。
+    """
+    N, C, H, W = x.shape
+    k = kernel_size
+    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    xp = pad(x, padding)
+    cols = np.empty((N, C, k, k, out_h, out_w), dtype=x.dtype)
+    for m in range(k):          # 只在 k×k 个偏移上循环：
+        for n in range(k):      # 偏移 (m, n) 在所有窗口里取到的像素，恰是一个步长为 stride 的切片
+            cols[:, :, m, n] = xp[:, :, m:m + stride * out_h:stride, n:n + stride * out_w:stride]
+    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * k * k)
+
+
+def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
+    """列转图：im2col 的伴随。把每行放回它的窗口，重叠处相加。
+
+    Parameters
+    ----------
+    cols : ndarray，形状 (N·out_h·out_w, C·k·k)
+    input_shape : tuple，(N, C, H, W)
+
+    Returns
+    -------
+    ndarray，形状 (N, C, H, W)
+    """
+    N, C, H, W = input_shape
+    k = kernel_size
+    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    expected = (N * out_h * out_w, C * k * k)
+    if cols.shape != expected:
+        raise shape_error('col2im', f'列矩阵形状 {expected}', cols.shape)
+    cols = cols.reshape(N, out_h, out_w, C, k, k).transpose(0, 3, 4, 5, 1, 2)
+    xp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
+    for m in range(k):
+        for n in range(k):
+            xp[:, :, m:m + stride * out_h:stride, n:n + stride * out_w:stride] += cols[:, :, m, n]
+    return xp[:, :, padding:padding + H, padding:padding + W]
+
+
+class Convolution(Layer):
+    """二维卷积层（严格说是互相关，cross-correlation，见第 1 章）。
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int
+        正方形卷积核的边长 k。
+    stride : int，默认 1
+    padding : int，默认 0
+        输入四周补零的圈数。
+
+    权重用 He 正态初始化（均值 0、方差 2 / (C·k·k)），偏置为 0。
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+        super().__init__()
+        for name, value, low in (('in_channels', in_channels, 1), ('out_channels', out_channels, 1),
+                                 ('kernel_size', kernel_size, 1), ('stride', stride, 1),
+                                 ('padding', padding, 0)):
+            if not isinstance(value, (int, np.integer)) or value < low:
+                raise ValueError(f'Convolution 期望 {name} 是 ≥ {low} 的整数，实际得到 {value!r}')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        fan_in = in_channels * kernel_size * kernel_size
+        self.weight = Tensor(he_normal((out_channels, in_channels, kernel_size, kernel_size), fan_in))
+        self.bias = Tensor(np.zeros(out_channels, dtype=np.float32))
+
+    def forward(self, x: Tensor):
+        check_ndim('Convolution', x, 4, '(N, C, H, W)')
+        N, C, H, W = x.data.shape
+        if C != self.in_channels:
+            raise shape_error('Convolution', f'输入形状 (N, {self.in_channels}, H, W)', x.data.shape)
+        k, s, pd, F = self.kernel_size, self.stride, self.padding, self.out_channels
+        out_h, out_w = output_size(H, k, s, pd), output_size(W, k, s, pd)
+
+        cols = im2col(x.data, k, s, pd)                     # (N·out_h·out_w, C·k·k)
+        weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
+        out = cols @ weight.T + self.bias.data              # (N·out_h·out_w, F)
+        p = Tensor(out.reshape(N, out_h, out_w, F).transpose(0, 3, 1, 2))
+
+        def gradient_fn():
+            grad = p.grad.transpose(0, 2, 3, 1).reshape(-1, F)   # 与 out 同排布
+            # 链式法则：out = cols @ Wᵀ + b
+            self.weight.grad += (grad.T @ cols).reshape(self.weight.data.shape)
+            self.bias.grad += grad.sum(axis=0)
+            x.grad += col2im(grad @ weight, x.data.shape, k, s, pd)
+
+        p.gradient_fn, p.parents = gradient_fn, (x,)
+        return p
+
+    def describe(self):
+        return (f'weight{self.weight.data.shape}; bias{self.bias.data.shape}; '
+                f'kernels={self.kernel_size}; stride={self.stride}; padding={self.padding}')
