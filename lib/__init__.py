@@ -7,7 +7,7 @@ MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
 from .data import TINYMNIST_PATH, Dataset, MNISTDataset
-from .layers import Dropout, Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from .layers import seed, Dropout, Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from .losses import BCELoss, CELoss, Loss, MSELoss
 from .model import Model, NNModel
 from .optim import Optimizer, SGDOptimizer
@@ -16,7 +16,7 @@ from .tensor import Tensor
 __version__ = '0.1.0'
 
 __all__ = [
-    'Tensor', 'Dataset', 'MNISTDataset', 'TINYMNIST_PATH',
+    'seed', 'Tensor', 'Dataset', 'MNISTDataset', 'TINYMNIST_PATH',
     'Layer', 'Linear', 'Sequential', 'Convolution', 'Flatten', 'Dropout',
     'ReLU', 'Tanh', 'Sigmoid', 'Softmax',
     'Loss', 'MSELoss', 'CELoss', 'BCELoss',

@@ -5,8 +5,8 @@
 * ``conv2d_loop``：逐个输出像素计算的参考实现，就是公式
   ``Y[i, j] = Σ_m Σ_n X[i·s + m, j·s + n] · W[m, n] + b``。慢，但一眼能看懂，
   测试里用作对照（oracle）。
-* ``im2col`` / ``col2im``：把每个窗口展平成矩阵的一行，卷积就变成一次矩阵乘法；
-  ``col2im`` 是它的伴随（adjoint），把每行加回原来的位置，重叠处相加。
+* ``im2col`` / ``col2im``：把每个窗口展平成矩阵的一列，卷积就变成一次矩阵乘法；
+  ``col2im`` 是它的伴随（adjoint），把每列加回原来的位置，重叠处相加。
   两者都只在卷积核的 k×k 个偏移上循环，与图像大小无关。
 * ``Convolution``：用上面两样拼成的层，前向与反向都是矩阵乘法。
 
@@ -64,7 +64,7 @@ def conv2d_loop(x, weight, bias=None, stride=1, padding=0):
 
 
 def im2col(x, kernel_size, stride=1, padding=0):
-    """图转列：每个卷积窗口展平成一行。
+    """图转列（image to column）：每个卷积窗口展平成一列。
 
     Parameters
     ----------
@@ -72,27 +72,28 @@ def im2col(x, kernel_size, stride=1, padding=0):
 
     Returns
     -------
-    cols : ndarray，形状 (N·out_h·out_w, C·k·k)
-        第 ``(n·out_h + i)·out_w + j`` 行是第 n 张图在输出位置 (i, j) 的窗口，
-        列的顺序是 (通道, 行偏移 m, 列偏移 n)，与 ``weight.reshape(F, -1)`` 一致。
+    cols : ndarray，形状 (N, C·k·k, out_h·out_w)
+        ``cols[n, :, i·out_w + j]`` 是第 n 张图在输出位置 (i, j) 的窗口，
+        行的顺序是 (通道 c, 行偏移 m, 列偏移 n)，与 ``weight.reshape(F, -1)`` 的列一致，
+        所以 ``weight.reshape(F, -1) @ cols`` 一次算出所有位置的卷积。
     """
     N, C, H, W = x.shape
     k = kernel_size
     out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
     xp = pad(x, padding)
     cols = np.empty((N, C, k, k, out_h, out_w), dtype=x.dtype)
-    for m in range(k):          # 只在 k×k 个偏移上循环：
-        for n in range(k):      # 偏移 (m, n) 在所有窗口里取到的像素，恰是一个步长为 stride 的切片
+    for m in range(k):          # 只在 k×k 个偏移上循环：偏移 (m, n) 在所有窗口里
+        for n in range(k):      # 取到的像素，恰好是输入的一个步长为 stride 的切片
             cols[:, :, m, n] = xp[:, :, m:m + stride * out_h:stride, n:n + stride * out_w:stride]
-    return cols.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, C * k * k)
+    return cols.reshape(N, C * k * k, out_h * out_w)
 
 
 def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
-    """列转图：im2col 的伴随。把每行放回它的窗口，重叠处相加。
+    """列转图：im2col 的伴随（adjoint）。把每列加回它的窗口，重叠处相加。
 
     Parameters
     ----------
-    cols : ndarray，形状 (N·out_h·out_w, C·k·k)
+    cols : ndarray，形状 (N, C·k·k, out_h·out_w)
     input_shape : tuple，(N, C, H, W)
 
     Returns
@@ -102,10 +103,10 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     N, C, H, W = input_shape
     k = kernel_size
     out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
-    expected = (N * out_h * out_w, C * k * k)
+    expected = (N, C * k * k, out_h * out_w)
     if cols.shape != expected:
         raise shape_error('col2im', f'列矩阵形状 {expected}', cols.shape)
-    cols = cols.reshape(N, out_h, out_w, C, k, k).transpose(0, 3, 4, 5, 1, 2)
+    cols = cols.reshape(N, C, k, k, out_h, out_w)
     xp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
     for m in range(k):
         for n in range(k):
@@ -152,17 +153,18 @@ class Convolution(Layer):
         k, s, pd, F = self.kernel_size, self.stride, self.padding, self.out_channels
         out_h, out_w = output_size(H, k, s, pd), output_size(W, k, s, pd)
 
-        cols = im2col(x.data, k, s, pd)                     # (N·out_h·out_w, C·k·k)
+        cols = im2col(x.data, k, s, pd)                     # (N, C·k·k, out_h·out_w)
         weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
-        out = cols @ weight.T + self.bias.data              # (N·out_h·out_w, F)
-        p = Tensor(out.reshape(N, out_h, out_w, F).transpose(0, 3, 1, 2))
+        out = weight @ cols                                 # (N, F, out_h·out_w)
+        out += self.bias.data[:, None]
+        p = Tensor(out.reshape(N, F, out_h, out_w))
 
         def gradient_fn():
-            grad = p.grad.transpose(0, 2, 3, 1).reshape(-1, F)   # 与 out 同排布
-            # 链式法则：out = cols @ Wᵀ + b
-            self.weight.grad += (grad.T @ cols).reshape(self.weight.data.shape)
-            self.bias.grad += grad.sum(axis=0)
-            x.grad += col2im(grad @ weight, x.data.shape, k, s, pd)
+            grad = p.grad.reshape(N, F, -1)
+            # 链式法则：out[n] = W @ cols[n] + b，对批中每张图求和
+            self.weight.grad += (grad @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
+            self.bias.grad += grad.sum(axis=(0, 2))
+            x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
 
         p.gradient_fn, p.parents = gradient_fn, (x,)
         return p

@@ -20,13 +20,23 @@ def check_ndim(who, x, ndim, layout):
         raise shape_error(who, f'{ndim} 维输入 {layout}', f'{x.data.ndim} 维，形状 {x.data.shape}')
 
 
+# 各层共用的随机数生成器（初始化与丢弃）；lib.seed(n) 让结果可复现。
+rng = np.random.default_rng()
+
+
+def seed(n):
+    """设定各层的随机数种子（权重初始化、丢弃层的掩码）。"""
+    global rng
+    rng = np.random.default_rng(n)
+
+
 def he_normal(shape, fan_in):
     """He/Kaiming 正态初始化：N(0, 2/fan_in)。
 
     权重有正有负、均值为 0，方差让 ReLU 之后的信号既不放大也不衰减
-    （He et al., 2015）。使用 NumPy 全局随机数，``np.random.seed`` 可复现。
+    （He et al., 2015）。
     """
-    return (np.random.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
+    return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
 
 
 class Layer(ABC):
@@ -172,7 +182,7 @@ class Dropout(Layer):
         if not self.training or self.dropout_rate == 0:
             return x
         keep = 1 - self.dropout_rate
-        mask = (np.random.random(x.data.shape) < keep).astype(x.data.dtype) / keep
+        mask = (rng.random(x.data.shape, dtype=np.float32) < keep).astype(x.data.dtype) / keep
         p = Tensor(x.data * mask)
 
         def gradient_fn():
