@@ -1,12 +1,13 @@
 # 《卷积层》：两个命令完成一切，都会自己在 .venv 里按 requirements.txt 准备环境。
 #   make book   构建整本书（HTML 在 _build/html）
-#   make test   运行全部测试（lib 单元测试、笔记本、书的构建与浏览器检查）
+#   make test   运行全部测试（代码检查、书的构建、lib 与控件测试、nbval 运行每个笔记本）
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CJK    := fc-list 2>/dev/null | grep -qi -E 'wqy|cjk|source han|simhei|yahei|pingfang'
 
-.PHONY: all venv book test lint bench clean
+.PHONY: all venv fonts book test pytest lint bench clean
 
 all: book
 
@@ -19,15 +20,23 @@ $(STAMP): requirements.txt pyproject.toml
 
 venv: $(STAMP)
 
-book: $(STAMP)
-	rm -rf _build/html _build/jupyter_execute
-	$(BIN)/jupyter-book build . --warningiserror --keep-going --path-output .
+# 图中的汉字需要中文字体：没有就尝试安装（root 时），否则给出明确提示
+fonts:
+	@$(CJK) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq fonts-wqy-microhei >/dev/null; } || true
+	@$(CJK) || { echo '缺少中文字体：请先运行 sudo apt-get install fonts-wqy-microhei'; exit 1; }
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest
+book: $(STAMP) fonts
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	$(BIN)/jupyter-book build . --warningiserror --keep-going
+
+test: lint book pytest
+
+pytest: $(STAMP) fonts
+	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 lint: $(STAMP)
-	$(BIN)/ruff check lib tests data images
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py
