@@ -102,7 +102,11 @@ class MNISTDataset(Dataset):
             if missing:
                 raise ValueError(f'{self.filename} 期望包含键 {list(self.KEYS)}，'
                                  f'缺少 {missing}（实际有 {f.files}）')
-            arrays = {key: f[key] for key in self.KEYS}
+            try:
+                arrays = {key: f[key] for key in self.KEYS}
+            except ValueError as error:  # object 数组要 pickle 才能读出，numpy 拒绝（英文信息）
+                raise ValueError(f'{self.filename} 期望只含数值数组，实际含有 object 数组；'
+                                 f'读取它需要 pickle，为安全起见不加载（{error}）') from error
         for part in ('train', 'test'):
             x, y = arrays[f'x_{part}'], arrays[f'y_{part}']
             if x.ndim != 3 or y.shape != (len(x),):
