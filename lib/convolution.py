@@ -151,6 +151,9 @@ class Convolution(Layer):
         if C != self.in_channels:
             raise shape_error('Convolution', f'输入形状 (N, {self.in_channels}, H, W)', x.data.shape)
         k, s, pd, F = self.kernel_size, self.stride, self.padding, self.out_channels
+        if min(H, W) + 2 * pd < k:
+            raise ValueError(f'Convolution 的卷积核 {k}×{k} 大于补零后的输入：输入形状 {x.data.shape}，'
+                             f'padding={pd}，补零后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
         out_h, out_w = output_size(H, k, s, pd), output_size(W, k, s, pd)
 
         cols = im2col(x.data, k, s, pd)                     # (N, C·k·k, out_h·out_w)
@@ -164,7 +167,8 @@ class Convolution(Layer):
             # 链式法则：out[n] = W @ cols[n] + b，对批中每张图求和
             self.weight.grad += (grad @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
             self.bias.grad += grad.sum(axis=(0, 2))
-            x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
+            if x.requires_grad:  # 输入是数据批次时省掉 col2im
+                x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
 
         p.gradient_fn, p.parents = gradient_fn, (x,)
         return p

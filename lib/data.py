@@ -52,7 +52,7 @@ class Dataset(ABC):
 
     def items(self):
         """当前模式下的全部数据。"""
-        return Tensor(self.features), Tensor(self.labels)
+        return Tensor(self.features, requires_grad=False), Tensor(self.labels, requires_grad=False)
 
     def __len__(self):
         """批数（最后一批可能不满）。"""
@@ -63,7 +63,7 @@ class Dataset(ABC):
             raise IndexError(f'批序号期望在 [0, {len(self)}) 内，实际得到 {index}')
         index %= len(self)
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        return Tensor(self.features[rows]), Tensor(self.labels[rows])
+        return Tensor(self.features[rows], requires_grad=False), Tensor(self.labels[rows], requires_grad=False)
 
     def __iter__(self):
         """逐批迭代；训练模式且 shuffle=True 时每轮先打乱一次。"""

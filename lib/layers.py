@@ -65,7 +65,8 @@ class Layer(ABC):
 
     def parameters(self):
         own = [v for v in vars(self).values() if isinstance(v, Tensor)]
-        return own + [p for child in self.children() for p in child.parameters()]
+        found = own + [p for child in self.children() for p in child.parameters()]
+        return list({id(p): p for p in found}.values())  # 同一层出现两次时参数只算一次
 
     def parameter_count(self):
         return sum(p.data.size for p in self.parameters())
@@ -123,7 +124,8 @@ class Linear(Layer):
             # 链式法则：dL/dW = dL/dy.T @ x，dL/db = Σ_n dL/dy，dL/dx = dL/dy @ W
             self.weight.grad += p.grad.T @ x.data
             self.bias.grad += p.grad.sum(axis=0)
-            x.grad += p.grad @ self.weight.data
+            if x.requires_grad:  # 输入是数据批次时不需要它的梯度
+                x.grad += p.grad @ self.weight.data
 
         p.gradient_fn, p.parents = gradient_fn, (x,)
         return p
@@ -145,9 +147,13 @@ class Sequential(Layer):
         return x
 
     def __str__(self):
-        lines = [str(layer) for layer in self.layers]
+        lines = [str(layer) if not isinstance(layer, Sequential) else
+                 '\n'.join('  ' + line for line in layer.layer_lines()) for layer in self.layers]
         lines.append(f'参数总数：{self.parameter_count():,}')
         return '\n'.join(lines)
+
+    def layer_lines(self):
+        return str(self).splitlines()[:-1]   # 嵌套时不重复打印参数总数
 
     __repr__ = __str__
 

@@ -31,6 +31,9 @@ class Tensor:
     ----------
     data : array_like
         数值；整数会被转换为 float64。
+    requires_grad : bool，默认 True
+        是否需要这个张量的梯度。数据集给出的输入批次设为 False，
+        卷积层和线性层就不必再算一份没人用的输入梯度。
 
     Attributes
     ----------
@@ -41,8 +44,9 @@ class Tensor:
     parents : tuple of Tensor
     """
 
-    def __init__(self, data):
+    def __init__(self, data, requires_grad=True):
         self.data = as_float_array(data)
+        self.requires_grad = requires_grad
         self._grad = None
         self.gradient_fn = None
         self.parents = ()
@@ -154,6 +158,9 @@ class Tensor:
 
     def __sub__(self, other):
         return self + (-other if isinstance(other, Tensor) else Tensor(-np.asarray(other)))
+
+    def __rsub__(self, other):
+        return Tensor(other) - self
 
     __radd__ = __add__
     __rmul__ = __mul__

@@ -237,3 +237,20 @@ def test_softmax_rows_are_probabilities(rng):
     out = Softmax()(Tensor(rng.standard_normal((4, 7)) * 50)).data
     assert np.all(out >= 0)
     np.testing.assert_allclose(out.sum(axis=1), 1, rtol=1e-12)
+
+
+def test_shared_layer_parameters_counted_once():
+    shared = Linear(3, 3)
+    model = Sequential([shared, ReLU(), shared])
+    assert len(model.parameters()) == 2
+    assert model.parameter_count() == 12
+
+
+def test_no_input_gradient_for_data_batches():
+    """数据批次 requires_grad=False：层不为它分配、计算输入梯度，但参数梯度照常。"""
+    conv, linear = Convolution(1, 2, 3), Linear(4, 2)
+    for layer, shape in ((conv, (2, 1, 5, 5)), (linear, (2, 4))):
+        x = Tensor(np.random.default_rng(0).random(shape), requires_grad=False)
+        layer(x).sum().backward()
+        assert x._grad is None
+        assert np.abs(layer.weight.grad).sum() > 0
