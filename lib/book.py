@@ -8,6 +8,9 @@
 * 中文搜索：Sphinx 用 jieba 分词建立搜索索引；这里加载课程术语的用户词典
   ``lib/search_terms.txt``，让“卷积核”“图转列”等词作为整体被索引。
 
+另外去掉控件状态：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
+myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌进页面，这里把它删掉。
+
 注意 Jupyter Book 会把 ``html_static_path`` 里的每个 .js/.css 都加到每个页面，
 所以 MathJax 目录在 ``config-inited`` 时（它扫描之后）才加入。
 """
@@ -50,6 +53,17 @@ def on_config_inited(app, config):
     config.html_search_options = options
 
 
+WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
+
+
+def drop_widget_state(app, pagename, templatename, context, doctree):
+    scripts = context.get('script_files')
+    if scripts:
+        context['script_files'] = [js for js in scripts
+                                   if getattr(js, 'attributes', {}).get('type') != WIDGET_STATE]
+
+
 def setup(app):
     app.connect('config-inited', on_config_inited)
+    app.connect('html-page-context', drop_widget_state, priority=900)  # 在 myst-nb 添加之后
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
