@@ -199,11 +199,11 @@ class KernelFigure:
     ``set_image`` 换一张输入图。
     """
 
-    def __init__(self, image, kernel, stride=1, padding=0, figsize=(13, 3), label=None):
+    def __init__(self, image, kernel, stride=1, padding=0, figsize=(13, 3), label=None, dpi=None):
         self.stride, self.padding = stride, padding
         self.kernel = as_kernel(kernel)
         self.k = self.kernel.shape[0]
-        self.fig, axes = plt.subplots(1, 5, figsize=figsize,
+        self.fig, axes = plt.subplots(1, 5, figsize=figsize, dpi=dpi,
                                       gridspec_kw={'width_ratios': [1.3, 1, 1, 1, 1.3]})
         self.axes = axes
         self.image = None
@@ -287,8 +287,8 @@ def sliding_animation(image, kernel, step=4, interval=300, dpi=60, label=None):
     ``step`` 是相邻两帧之间窗口移动的像素数。
     返回的动画带有 ``positions`` 属性（每帧的输出位置）与 ``figure``（KernelFigure）。
     """
-    figure = KernelFigure(image, kernel, figsize=(11, 2.5), label=label)
-    figure.fig.set_dpi(dpi)
+    # dpi 要在建图时给定：plt.close 会把事后 set_dpi 的图恢复成原来的 dpi
+    figure = KernelFigure(image, kernel, figsize=(11, 2.5), label=label, dpi=dpi)
     positions = sliding_positions(*figure.map_img.get_array().shape, step=step)
     anim = FuncAnimation(figure.fig, lambda f: figure.update(*positions[f]), frames=len(positions),
                          interval=interval)
