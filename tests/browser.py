@@ -1,0 +1,100 @@
+"""浏览器测试共用的工具：用 Selenium 驱动 Debian 的无头 Chromium。
+
+* ``make_driver(tmp_path)``：启动浏览器，打开控制台日志与网络（performance）日志；
+  浏览器或驱动缺失时按 ``missing_browser`` 的规则跳过或失败。
+* ``requested_urls(driver)``：从网络日志里取出页面请求过的每个网址（检查“不访问外部网站”）。
+* ``console_errors(driver)``：控制台里级别为 SEVERE 的消息。
+* ``write_page(path, body, title)``：把一段 HTML 包成最小的 UTF-8 页面写进文件，返回 file:// 网址。
+
+缺浏览器时的规则：环境变量 ``CI`` 为 ``'true'`` 时测试失败（CI 必须真的跑浏览器测试），
+否则跳过，并说明要装什么。
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get('CHROMIUM_BINARY', '/usr/bin/chromium')
+CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
+INSTALL_HINT = ('请安装 Debian 的 chromium 与 chromium-driver'
+                '（sudo apt-get install chromium chromium-driver），'
+                '以及 PyPI 包 selenium（见 requirements.txt）；'
+                '也可以用环境变量 CHROMIUM_BINARY、CHROMEDRIVER 指定路径。')
+
+
+def missing_browser(reason):
+    """缺少浏览器时：CI（环境变量 CI=true）里让测试失败，本地则跳过。两种情况都说明原因。"""
+    message = f'浏览器测试无法运行：{reason}。{INSTALL_HINT}'
+    if os.environ.get('CI') == 'true':
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def make_driver(tmp_path):
+    """启动无头 Chromium，返回 Selenium 的 WebDriver（用完请 ``driver.quit()``）。
+
+    Parameters
+    ----------
+    tmp_path : Path
+        临时目录，用作浏览器的用户数据目录（每次测试一个全新的配置）。
+    """
+    try:
+        from selenium import webdriver
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing_browser('没有安装 selenium')
+    for name, path in (('chromium', CHROMIUM), ('chromedriver', CHROMEDRIVER)):
+        if not (Path(path).is_file() or shutil.which(path)):
+            missing_browser(f'找不到 {name}（{path}）')
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = Path(tmp_path) / 'chromium-profile'
+    profile.mkdir(parents=True, exist_ok=True)
+    for arg in ('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+                '--no-first-run', '--disable-background-networking', '--disable-component-update',
+                '--disable-sync', '--window-size=1280,900', f'--user-data-dir={profile}'):
+        options.add_argument(arg)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL', 'performance': 'ALL'})
+    try:
+        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    except WebDriverException as error:
+        missing_browser(f'Chromium 启动失败（{error.msg}）')
+    driver.get('about:blank')          # 离开浏览器自带的新标签页，再清空它留下的日志
+    driver.get_log('performance')
+    driver.get_log('browser')
+    return driver
+
+
+BROWSER_INTERNAL = ('chrome://', 'chrome-untrusted://', 'devtools://')
+
+
+def requested_urls(driver, internal=False):
+    """页面请求过的全部网址（来自 performance 日志里的 Network.requestWillBeSent）。
+
+    performance 日志读一次就清空，所以每次调用只返回上次调用之后的请求。
+    浏览器自己界面的网址（chrome:// 等，不经过网络）默认不列出；``internal=True`` 时也列出。
+    """
+    urls = []
+    for entry in driver.get_log('performance'):
+        message = json.loads(entry['message'])['message']
+        if message.get('method') == 'Network.requestWillBeSent':
+            urls.append(message['params']['request']['url'])
+    return urls if internal else [url for url in urls if not url.startswith(BROWSER_INTERNAL)]
+
+
+def console_errors(driver):
+    """浏览器控制台里的错误（级别 SEVERE）；同样读一次就清空。"""
+    return [entry for entry in driver.get_log('browser') if entry['level'] == 'SEVERE']
+
+
+def write_page(path, body, title='测试页'):
+    """把 HTML 片段包成最小的 UTF-8 页面写到 path，返回它的 file:// 网址。"""
+    path = Path(path)
+    path.write_text(f'<!doctype html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+                    f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                    f'<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n', encoding='utf-8')
+    return path.resolve().as_uri()

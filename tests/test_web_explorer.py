@@ -1,0 +1,318 @@
+"""lib.web 与 lib/explorer.js 的测试：在线书里的卷积核探索器必须与 lib 算得一样。
+
+(a) 纯 Python：JSON 配置里的数字与卷积核预设就是 ``lib.viz`` 的数据。
+(b) 浏览器：用 Selenium 驱动无头 Chromium 打开只含探索器的页面，改数字、预设、单个权重、
+    行列（滑块与上一步/下一步按钮）、播放，读出页面显示的输出像素，与
+    ``lib.viz.kernel_state``（im2col 的窗口）和 ``lib.viz.feature_maps``（卷积层）对照。
+    同时检查控制台没有错误、页面只请求本地文件。缺浏览器时的规则见 tests/browser.py。
+"""
+
+import json
+import re
+import time
+
+import numpy as np
+import pytest
+from browser import console_errors, make_driver, requested_urls, write_page
+
+from lib import viz, web
+
+JSON_CONFIG = re.compile(r'<script type="application/json">(.*?)</script>', re.S)
+SIZE = 26          # 28 - 3 + 1
+TOLERANCE = 1e-3   # 页面里的像素保留 4 位小数，9 个乘积的误差远小于它
+
+
+@pytest.fixture(scope='module')
+def digits():
+    return viz.load_digits()
+
+
+@pytest.fixture(scope='module')
+def html():
+    return web.explorer_html()
+
+
+def parse_config(html):
+    return json.loads(JSON_CONFIG.search(html).group(1))
+
+
+# ---- (a) 纯 Python ----
+
+def test_config_matches_lib(html, digits):
+    images, labels = digits
+    config = parse_config(html)
+    assert len(config['digits']) == 10
+    assert [d['label'] for d in config['digits']] == list(range(10))
+    for d in config['digits']:
+        assert labels[d['index']] == d['label']
+        assert d['index'] == int(np.flatnonzero(labels == d['label'])[0])   # 该类别的第一张测试图
+        pixels = np.array(d['pixels'], dtype=float)
+        assert pixels.shape == (28, 28)
+        np.testing.assert_allclose(pixels, images[d['index']], atol=1e-4, rtol=0)
+    assert list(config['presets']) == list(viz.KERNELS)
+    for name, kernel in viz.KERNELS.items():
+        np.testing.assert_allclose(config['presets'][name], kernel, atol=1e-6, rtol=0)
+    assert config['preset'] == '竖直边缘'
+    fmap = viz.feature_maps(images[3], ['竖直边缘'])[0]                 # 数字 0 是测试集第 3 张
+    assert abs(fmap[tuple(config['start'])]) == np.abs(fmap).max()       # 从响应最强处开始
+
+
+def test_html_is_self_contained(html):
+    assert html.startswith('<div class="kernel-explorer">')
+    assert '<noscript>' in html
+    assert web.EXPLORER_JS.read_text(encoding='utf-8') in html
+    assert not re.search(r'https?://|src=|href=', html), '探索器不应引用任何外部文件'
+    assert html.count('</script>') == 2                      # JSON 里的 </ 已转义
+
+
+def test_custom_digits_and_errors(raises_chinese, digits):
+    config = web.explorer_config([7, 0], default_preset='模糊')
+    assert [d['index'] for d in config['digits']] == [7, 0]
+    assert [d['label'] for d in config['digits']] == [int(digits[1][7]), int(digits[1][0])]
+    assert config['preset'] == '模糊'
+    with raises_chinese(ValueError, '不存在'):
+        web.explorer_config(default_preset='不存在')
+
+
+def test_show_explorer_returns_html():
+    pytest.importorskip('IPython')
+    shown = web.show_explorer([0])
+    assert shown.data.startswith('<div class="kernel-explorer">')
+
+
+# ---- (b) 浏览器（标记 browser：pytest -m 'not browser' 可以跳过）----
+
+@pytest.fixture(scope='module')
+def driver(tmp_path_factory):
+    driver = make_driver(tmp_path_factory.mktemp('browser'))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope='module')
+def page_url(tmp_path_factory, html):
+    return write_page(tmp_path_factory.mktemp('page') / 'explorer.html', html, '卷积核探索器')
+
+
+@pytest.fixture
+def page(driver, page_url):
+    """打开一个全新的探索器页面；测试结束时要求控制台没有错误。"""
+    driver.get(page_url)
+    explorer = driver.find_element('css selector', 'div.kernel-explorer')
+    assert explorer.get_attribute('data-ready') == '1'
+    yield explorer
+    assert console_errors(driver) == []
+
+
+def role(explorer, name):
+    return explorer.find_elements('css selector', f'[data-role="{name}"]')
+
+
+def set_value(driver, element, value):
+    """像用户那样改输入框：设 value，再发出 input 事件。"""
+    driver.execute_script("arguments[0].value = arguments[1];"
+                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                          element, str(value))
+
+
+READ = """
+const div = arguments[0], all = role => [...div.querySelectorAll(`[data-role="${role}"]`)];
+return {text: all('sum')[0].textContent, sum: Number(div.dataset.sum),
+        row: Number(div.dataset.row), col: Number(div.dataset.col),
+        window: all('window').map(c => Number(c.dataset.value)),
+        products: all('products').map(c => Number(c.dataset.value)),
+        weights: all('weight').map(box => Number(box.value))};
+"""
+
+
+def read(explorer):
+    """一次读出页面显示的全部数字（一次脚本调用，播放中也不会读到两个不同时刻的值）。"""
+    return explorer.parent.execute_script(READ, explorer)
+
+
+def checked(values):
+    """检查 data-role="sum" 的文字（4 位小数）与 dataset 一致，返回 (行, 列, 输出像素)。"""
+    assert re.fullmatch(r'-?\d+\.\d{4}', values['text']), values['text']
+    assert abs(float(values['text']) - values['sum']) <= 6e-5
+    return values['row'], values['col'], float(values['text'])
+
+
+def shown(explorer):
+    """页面当前显示的 (行, 列, 输出像素)。"""
+    return checked(read(explorer))
+
+
+def check_against_lib(explorer, image, kernel):
+    """页面上的输出像素、窗口、乘积与 lib 的两种算法一致；返回 (行, 列)。"""
+    values = read(explorer)
+    row, col, total = checked(values)
+    state = viz.kernel_state(image, kernel, row, col)
+    assert total == pytest.approx(state['total'], abs=TOLERANCE)
+    assert total == pytest.approx(float(viz.feature_maps(image, [kernel])[0][row, col]), abs=TOLERANCE)
+    np.testing.assert_allclose(np.reshape(values['window'], (3, 3)), state['window'], atol=1e-4, rtol=0)
+    np.testing.assert_allclose(np.reshape(values['products'], (3, 3)), state['products'],
+                               atol=TOLERANCE, rtol=0)
+    return row, col
+
+
+def page_kernel(explorer):
+    return np.reshape(read(explorer)['weights'], (3, 3))
+
+
+@pytest.mark.browser
+def test_controls_and_accessibility(page):
+    assert len(role(page, 'weight')) == 9
+    for name in ('digit', 'preset', 'row', 'col', 'play', 'sum'):
+        assert len(role(page, name)) == 1, name
+    assert len(role(page, 'step')) == 2
+    assert [len(role(page, name)) for name in ('window', 'products')] == [9, 9]
+    assert [b.text for b in role(page, 'step')] + [role(page, 'play')[0].text] == ['上一步', '下一步', '播放']
+    for canvas in page.find_elements('css selector', 'canvas'):
+        assert canvas.get_attribute('role') == 'img'
+        assert re.search(r'[\u4e00-\u9fff]', canvas.get_attribute('aria-label'))
+    for control in page.find_elements('css selector', 'input, select'):   # 每个控件都有名字
+        labelled = control.get_attribute('aria-label') or page.parent.execute_script(
+            'return arguments[0].closest("label") !== null', control)
+        assert labelled, control.get_attribute('outerHTML')
+
+
+@pytest.mark.browser
+def test_default_state_matches_lib(page, html, digits):
+    images, _ = digits
+    row, col = check_against_lib(page, images[3], '竖直边缘')     # 第一个选项：数字 0（测试集第 3 张）
+    assert [row, col] == parse_config(html)['start']
+    assert abs(shown(page)[2]) > 1                                 # 一开始的窗口就压在笔画上
+    np.testing.assert_allclose(page_kernel(page), viz.KERNELS['竖直边缘'], atol=1e-6)
+
+
+@pytest.mark.browser
+def test_every_digit_and_preset(driver, page, digits):
+    images, _ = digits
+    config = web.explorer_config()
+    set_value(driver, role(page, 'row')[0], 10)
+    set_value(driver, role(page, 'col')[0], 12)
+    for k, d in enumerate(config['digits']):
+        set_value(driver, role(page, 'digit')[0], k)
+        for name, kernel in viz.KERNELS.items():
+            set_value(driver, role(page, 'preset')[0], name)
+            np.testing.assert_allclose(page_kernel(page), kernel, atol=1e-6)
+            assert check_against_lib(page, images[d['index']], name) == (10, 12)
+
+
+@pytest.mark.browser
+def test_sliders_move_the_window(driver, page, digits):
+    images, _ = digits
+    set_value(driver, role(page, 'digit')[0], 3)                 # 数字 3
+    set_value(driver, role(page, 'preset')[0], '锐化')
+    for row, col in ((0, 0), (5, 20), (25, 25), (17, 3)):
+        set_value(driver, role(page, 'row')[0], row)
+        set_value(driver, role(page, 'col')[0], col)
+        assert check_against_lib(page, images[5], '锐化') == (row, col)
+
+
+@pytest.mark.browser
+def test_edited_weight(driver, page, digits):
+    images, _ = digits
+    set_value(driver, role(page, 'preset')[0], '模糊')
+    set_value(driver, role(page, 'row')[0], 8)
+    set_value(driver, role(page, 'col')[0], 9)
+    set_value(driver, role(page, 'weight')[4], 2.5)              # 中心权重
+    set_value(driver, role(page, 'weight')[0], -1)
+    kernel = viz.KERNELS['模糊'].copy()
+    kernel[1, 1], kernel[0, 0] = 2.5, -1
+    check_against_lib(page, images[3], kernel)
+    assert role(page, 'preset')[0].get_attribute('value') == ''   # 显示“自定义”
+    set_value(driver, role(page, 'preset')[0], '恒等')           # 再选预设：九个权重都换掉
+    np.testing.assert_allclose(page_kernel(page), viz.KERNELS['恒等'])
+    assert check_against_lib(page, images[3], '恒等') == (8, 9)
+
+
+@pytest.mark.browser
+def test_step_buttons(driver, page, digits):
+    images, _ = digits
+    previous, following = role(page, 'step')
+    set_value(driver, role(page, 'row')[0], 13)
+    set_value(driver, role(page, 'col')[0], 25)
+    following.click()                                             # 行末 → 下一行开头
+    assert check_against_lib(page, images[3], '竖直边缘') == (14, 0)
+    previous.click()
+    previous.click()
+    assert check_against_lib(page, images[3], '竖直边缘') == (13, 24)
+    set_value(driver, role(page, 'row')[0], 0)
+    set_value(driver, role(page, 'col')[0], 0)
+    previous.click()                                              # 已在开头：不动
+    assert shown(page)[:2] == (0, 0)
+
+
+def position(explorer):
+    row, col, _ = shown(explorer)
+    return row * SIZE + col
+
+
+@pytest.mark.browser
+def test_play_advances_and_pauses(driver, page, digits):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    images, _ = digits
+    play = role(page, 'play')[0]
+    start = position(page)
+    play.click()
+    assert play.text == '暂停'
+    WebDriverWait(driver, 10).until(lambda _: position(page) >= start + 3)
+    play.click()
+    assert play.text == '播放'
+    paused = position(page)
+    time.sleep(0.5)
+    assert position(page) == paused
+    check_against_lib(page, images[3], '竖直边缘')
+
+    set_value(driver, role(page, 'row')[0], 25)                 # 播到最后一格自动停下
+    set_value(driver, role(page, 'col')[0], 22)
+    play.click()
+    WebDriverWait(driver, 10).until(lambda _: play.text == '播放')
+    assert shown(page)[:2] == (25, 25)
+    play.click()                                                  # 在最后一格再播：从头开始
+    WebDriverWait(driver, 10).until(lambda _: 0 < position(page) < 100)
+    play.click()
+
+
+@pytest.mark.browser
+def test_feature_map_filled_up_to_position(driver, page):
+    set_value(driver, role(page, 'row')[0], 10)
+    set_value(driver, role(page, 'col')[0], 4)
+    canvas = role(page, 'feature-map')[0]
+    pixel = 'const c = arguments[0].getContext("2d").getImageData(arguments[1], arguments[2], 1, 1).data;' \
+            'return [c[0], c[1], c[2]];'
+    scale = int(canvas.get_attribute('width')) // SIZE
+    centre = scale // 2
+
+    def colour(i, j):
+        return driver.execute_script(pixel, canvas, j * scale + centre, i * scale + centre)
+
+    grey = [200, 200, 200]
+    assert colour(10, 5) == grey and colour(25, 0) == grey        # 还没算到
+    assert colour(10, 3) != grey and colour(0, 25) != grey        # 已经算过
+
+
+@pytest.mark.browser
+def test_only_local_requests(driver, page_url):
+    requested_urls(driver)                                        # 清空之前的日志
+    driver.get(page_url)
+    urls = requested_urls(driver)
+    assert urls and all(url.startswith(('file://', 'data:')) for url in urls), urls
+    assert console_errors(driver) == []
+
+
+@pytest.mark.browser
+def test_two_explorers_on_one_page(driver, tmp_path, html, digits):
+    images, _ = digits
+    driver.get(write_page(tmp_path / 'twice.html', html + '<p>中间的文字</p>\n' + html))
+    first, second = driver.find_elements('css selector', 'div.kernel-explorer')
+    assert [len(e.find_elements('css selector', '.ke-ui')) for e in (first, second)] == [1, 1]
+    assert len(driver.find_elements('css selector', 'style#kernel-explorer-style')) == 1
+    set_value(driver, role(second, 'row')[0], 2)
+    set_value(driver, role(second, 'preset')[0], '拉普拉斯')
+    row, col = parse_config(html)['start']
+    assert check_against_lib(second, images[3], '拉普拉斯') == (2, col)
+    assert check_against_lib(first, images[3], '竖直边缘') == (row, col)
+    assert console_errors(driver) == []
