@@ -11,6 +11,7 @@
 """
 
 import io
+import re
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -297,11 +298,24 @@ def sliding_animation(image, kernel, step=4, interval=300, dpi=60, label=None):
     return anim
 
 
+# jshtml 播放器的按钮图标原本来自 CDN 上的 Font Awesome；换成普通字符，页面就不必访问外网
+PLAYER_ICONS = {'fa fa-minus': '−', 'fa fa-fast-backward': '«', 'fa fa-step-backward': '‹',
+                'fa fa-play fa-flip-horizontal': '◀', 'fa fa-pause': '❚❚', 'fa fa-play': '▶',
+                'fa fa-step-forward': '›', 'fa fa-fast-forward': '»', 'fa fa-plus': '+'}
+
+
 def animation_html(anim, alt):
-    """动画的 HTML：帧与播放器都内嵌在页面里（``anim.to_jshtml()``），并给帧图片加上替代文字。"""
+    """动画的 HTML：帧与播放器都内嵌在页面里（``anim.to_jshtml()``），不访问任何外部网站。
+
+    给帧图片加上替代文字 ``alt``，去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符。
+    """
     from html import escape
 
-    return anim.to_jshtml().replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
+    html = anim.to_jshtml().replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
+    html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', '', html)
+    for icon, text in PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    return html
 
 
 def figure_png(fig):

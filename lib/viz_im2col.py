@@ -366,7 +366,7 @@ def im2col_animation(image=None, kernel=TINY_KERNEL, bias=TINY_BIAS, settings=((
                      interval=700, dpi=60):
     """小例子的 jshtml 动画：依次在几组 (步幅, 补零) 下扫过每个输出位置。
 
-    用 ``IPython.display.HTML(anim.to_jshtml())`` 嵌入在线书：帧是图片，播放器是页面自带的
+    用 ``IPython.display.HTML(viz.animation_html(anim, alt))`` 嵌入在线书：帧是图片，播放器是页面自带的
     JavaScript，不需要内核。``anim.frame_list`` 是各帧的 (stride, padding, i, j)。
     """
     figure = Im2colFigure(image, kernel, bias, *settings[0], dpi=dpi)  # 建图时给定 dpi：plt.close 会还原它

@@ -57,3 +57,14 @@ def test_kernel_and_title(path):
     titles = [line for cell in nb.cells if cell.cell_type == 'markdown'
               for line in cell.source.splitlines() if line.startswith('# ')]
     assert len(titles) == 1, f'{path.name} 应该只有一个一级标题，实际有 {titles}'
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_for_colab(path):
+    """第二个单元格在 lib 不可导入时（如 Colab）克隆仓库并安装依赖；书里隐藏；地址与 _config.yml 一致。"""
+    config = yaml.safe_load((ROOT / '_config.yml').read_text(encoding='utf-8'))
+    cell = nbformat.read(path, as_version=4).cells[1]
+    assert cell.cell_type == 'code' and 'remove-cell' in cell.metadata.get('tags', [])
+    assert "find_spec('lib') is None" in cell.source
+    assert f"REPOSITORY = '{config['repository']['url']}'" in cell.source
+    assert config['launch_buttons']['colab_url'] and config['launch_buttons']['binderhub_url']

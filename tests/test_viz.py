@@ -321,3 +321,12 @@ def measure_redraw(repeats=20):
 if __name__ == '__main__':
     for name, ms in measure_redraw().items():
         print(f'{name}: {ms:.1f} ms')
+
+
+def test_animation_html_is_self_contained():
+    """动画 HTML 不引用任何外部网站（原本的 Font Awesome 来自 CDN），帧图片有替代文字。"""
+    images, labels = viz.load_digits()
+    html = viz.animation_html(viz.sliding_animation(images[0], '模糊', step=13), alt='测试动画')
+    assert 'http://' not in html and 'https://' not in html
+    assert 'class="fa' not in html
+    assert 'alt="测试动画"' in html
