@@ -165,8 +165,8 @@ class Convolution(Layer):
         def gradient_fn():
             grad = p.grad.reshape(N, F, -1)
             # 链式法则：out[n] = W @ cols[n] + b，对批中每张图求和
-            self.weight.grad += (grad @ cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.data.shape)
-            self.bias.grad += grad.sum(axis=(0, 2))
+            self.weight.add_grad((grad @ cols.transpose(0, 2, 1)).sum(axis=0))  # 即 weight.grad += …
+            self.bias.add_grad(grad.sum(axis=(0, 2)))
             if x.requires_grad:  # 输入是数据批次时省掉 col2im
                 x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
 

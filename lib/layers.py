@@ -122,8 +122,8 @@ class Linear(Layer):
 
         def gradient_fn():
             # 链式法则：dL/dW = dL/dy.T @ x，dL/db = Σ_n dL/dy，dL/dx = dL/dy @ W
-            self.weight.grad += p.grad.T @ x.data
-            self.bias.grad += p.grad.sum(axis=0)
+            self.weight.add_grad(p.grad.T @ x.data)     # 即 weight.grad += …，见 Tensor.add_grad
+            self.bias.add_grad(p.grad.sum(axis=0))
             if x.requires_grad:  # 输入是数据批次时不需要它的梯度
                 x.grad += p.grad @ self.weight.data
 

@@ -24,7 +24,7 @@ class Optimizer(ABC):
         self.lr = lr
 
     def reset(self):
-        """把所有参数的梯度清零（就地，不重新分配内存）。"""
+        """把所有参数的梯度清零。"""
         for p in self.parameters:
             p.zero_grad()
 

@@ -170,14 +170,26 @@ def test_deep_graph_has_no_recursion_limit():
     np.testing.assert_allclose(x.grad, [1.0001 ** 5000], rtol=1e-9)
 
 
-def test_zero_grad_in_place(rng):
+def test_zero_grad_then_accumulate(rng):
     x = fresh(rng.standard_normal(3))
     (x * x).sum().backward()
-    grad = x.grad
-    assert np.any(grad != 0)
+    assert np.any(x.grad != 0)
     x.zero_grad()
-    assert x.grad is grad
-    assert not np.any(x.grad)
+    assert x.grad.shape == x.data.shape and x.grad.dtype == x.data.dtype and not np.any(x.grad)
+    x.zero_grad()
+    (x * x).sum().backward()
+    assert np.allclose(x.grad, 2 * x.data)            # 清零后重新累加，不残留旧梯度
+
+
+def test_add_grad_takes_then_accumulates():
+    t = Tensor(np.zeros((2, 2)))
+    first = np.ones((2, 2))
+    t.add_grad(first)
+    t.add_grad(np.full((2, 2), 2.0))
+    assert np.array_equal(t.grad, np.full((2, 2), 3.0))
+    t.zero_grad()
+    t.add_grad(np.ones(4))                              # 形状按参数整理
+    assert t.grad.shape == (2, 2) and np.array_equal(t.grad, np.ones((2, 2)))
 
 
 @pytest.mark.parametrize('data, dtype', [([1, 2, 3], np.float64), (np.ones(2, np.float32), np.float32),
