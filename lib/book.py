@@ -8,7 +8,7 @@
 * 中文搜索：Sphinx 用 jieba 分词建立搜索索引；这里加载课程术语的用户词典
   ``lib/search_terms.txt``，让“卷积核”“图转列”等词作为整体被索引。
 
-另外去掉控件状态：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
+另外清理页面脚本：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
 myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌进页面，这里把它删掉。
 
 注意 Jupyter Book 会把 ``html_static_path`` 里的每个 .js/.css 都加到每个页面，
@@ -56,14 +56,28 @@ def on_config_inited(app, config):
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
 
 
-def drop_widget_state(app, pagename, templatename, context, doctree):
-    scripts = context.get('script_files')
-    if scripts:
-        context['script_files'] = [js for js in scripts
-                                   if getattr(js, 'attributes', {}).get('type') != WIDGET_STATE]
+def clean_scripts(app, pagename, templatename, context, doctree):
+    """去掉控件状态；再去掉重复的内联脚本。
+
+    Sphinx 7.4 会把构建开始后添加的内联脚本（sphinx-thebe 的 ``const THEBE_JS_URL``）记两次，
+    浏览器执行第二次时报 “Identifier has already been declared”。
+    """
+    kept, seen = [], set()
+    for js in context.get('script_files') or []:
+        attributes = getattr(js, 'attributes', {})
+        if attributes.get('type') == WIDGET_STATE:
+            continue
+        name = js.filename if hasattr(js, 'filename') else str(js)
+        key = (name or '', tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(js)
+    if 'script_files' in context:
+        context['script_files'] = kept
 
 
 def setup(app):
     app.connect('config-inited', on_config_inited)
-    app.connect('html-page-context', drop_widget_state, priority=900)  # 在 myst-nb 添加之后
+    app.connect('html-page-context', clean_scripts, priority=900)  # 在 myst-nb 添加之后
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

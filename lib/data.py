@@ -63,7 +63,8 @@ class Dataset(ABC):
             raise IndexError(f'批序号期望在 [0, {len(self)}) 内，实际得到 {index}')
         index %= len(self)
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
-        return Tensor(self.features[rows], requires_grad=False), Tensor(self.labels[rows], requires_grad=False)
+        batch = self.features[rows], self.labels[rows]
+        return Tensor(batch[0], requires_grad=False), Tensor(batch[1], requires_grad=False)
 
     def __iter__(self):
         """逐批迭代；训练模式且 shuffle=True 时每轮先打乱一次。"""

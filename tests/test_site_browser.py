@@ -1,0 +1,406 @@
+"""在无头浏览器里检查构建好的书（_build/html，由 make book 生成；make test 会先构建）。
+
+用 Python 自带的 http.server 在 127.0.0.1 上提供整本书（后台线程），整个模块共用一个浏览器：
+
+1. 每一页（_static 以外的全部 .html，含 search.html）打开时控制台没有错误，
+   也不访问 127.0.0.1 / localhost 以外的任何主机（data:、blob: 网址不算）。
+2. 章节里的公式已由 MathJax 排好（有 mjx-container），正文里看不到 $…$、\\(…\\) 之类的 TeX 原文。
+3. 第 1、2 章的滑动动画：点“播放”后帧图片会换；播放器按钮上有看得见的字符（不靠 Font Awesome）。
+4. 第 1 章页面里的卷积核探索器算出的输出像素与 ``lib.viz.kernel_state`` 一致（含改过一个权重的卷积核）。
+5. 中文搜索：search.html?q=术语 的结果里有讲这个术语的章节。
+6. 引言与各章的整页截图存到 _build/screenshots/，供人检查排版与中文字形。
+7. 每页的每张图片都加载成功（naturalWidth > 0）。
+
+缺浏览器时的规则见 tests/browser.py；书的位置可用环境变量 BOOK_HTML 指定（同 tests/test_book_html.py）。
+"""
+
+import functools
+import json
+import os
+import re
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import numpy as np
+import pytest
+from browser import console_errors, make_driver, requested_urls
+
+from lib import viz
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
+SCREENSHOTS = HTML.parent / 'screenshots'
+CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training']
+ANIMATED = ['chapters/01_convolution_intuition', 'chapters/02_im2col']   # 有 jshtml 滑动动画的章节
+EXPLORER_PAGE = 'chapters/01_convolution_intuition'
+LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
+WAIT = 30            # 秒：页面、MathJax、搜索结果的最长等待
+MAX_HEIGHT = 8000    # 整页截图的最大高度（像素）
+TOLERANCE = 1e-3     # 探索器显示 4 位小数
+
+if not (HTML / 'index.html').is_file():
+    message = '没有找到 _build/html：先运行 make book（make test 会自动先构建）'
+    if os.environ.get('CI') == 'true':
+        raise RuntimeError(message)
+    pytest.skip(message, allow_module_level=True)
+
+
+def pages():
+    """书里的全部页面（相对路径，去掉 .html），_static 里的除外。"""
+    return sorted(str(p.relative_to(HTML).with_suffix('')) for p in HTML.rglob('*.html')
+                  if '_static' not in p.relative_to(HTML).parts)
+
+
+# ---- 本地网站与浏览器（整个模块共用）----
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """只读地提供书的文件，不在测试输出里逐条打印请求。"""
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope='module')
+def site():
+    """在 127.0.0.1 的随机端口上提供整本书，返回网站根网址（以 / 结尾）。"""
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(HTML)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f'http://127.0.0.1:{server.server_port}/'
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(scope='module')
+def driver(tmp_path_factory):
+    driver = make_driver(tmp_path_factory.mktemp('browser'))
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(WAIT)
+    yield driver
+    driver.quit()
+
+
+def wait_until(driver, condition, message, timeout=WAIT):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda _: condition(), message)
+
+
+MATHJAX_STATE = """
+const done = arguments[arguments.length - 1];
+if (!document.querySelector('script[src*="mathjax"]')) { done('none'); return; }
+const mj = window.MathJax;
+if (!(mj && mj.startup && mj.startup.promise)) { done(''); return; }   // 脚本还没运行：再问
+mj.startup.promise.then(() => done('typeset'), error => done('error: ' + error));
+"""
+
+IMAGES_LOADED = """
+const done = arguments[arguments.length - 1];
+const images = [...document.images];
+const settled = img => img.complete ? Promise.resolve() : new Promise(resolve => {
+  img.addEventListener('load', resolve, {once: true});
+  img.addEventListener('error', resolve, {once: true});
+});
+images.forEach(img => { if (img.loading === 'lazy') img.loading = 'eager'; });   // 不在视口里也要加载
+Promise.race([Promise.all(images.map(settled)), new Promise(resolve => setTimeout(resolve, 15000))])
+  .then(() => done(images.map(img => ({src: (img.getAttribute('src') || '').slice(0, 80), id: img.id,
+                                       alt: img.alt, width: img.naturalWidth}))));
+"""
+
+
+def open_page(driver, url):
+    """打开页面，等它加载完、MathJax 排完公式、图片都加载（或失败）；返回图片清单。"""
+    driver.get(url)
+    if urlparse(url).path.endswith('/index.html') or urlparse(url).path == '/':
+        # index.html 只是 <meta http-equiv="Refresh"> 跳转到引言：等跳转完成
+        wait_until(driver, lambda: not driver.current_url.endswith(('/index.html', '/')), f'{url} 没有跳转')
+    wait_until(driver, lambda: driver.execute_script('return document.readyState') == 'complete',
+               f'{url} 没有加载完')
+    state = wait_until(driver, lambda: driver.execute_async_script(MATHJAX_STATE), f'{url}：MathJax 没有启动')
+    assert not state.startswith('error'), f'{url}：MathJax 出错：{state}'
+    return driver.execute_async_script(IMAGES_LOADED)
+
+
+def page_errors(driver, site):
+    """控制台里的 SEVERE 消息，去掉浏览器自己去取 /favicon.ico 的 404（那不是页面发出的请求）。"""
+    return [entry['message'] for entry in console_errors(driver)
+            if not entry['message'].startswith(f'{site}favicon.ico ')]
+
+
+def foreign_hosts(urls):
+    """网址中 127.0.0.1 / localhost 以外的主机（data:、blob:、about: 网址不算）。"""
+    hosts = set()
+    for url in urls:
+        parts = urlparse(url)
+        if parts.scheme in ('data', 'blob', 'about') or parts.hostname in LOCAL_HOSTS:
+            continue
+        hosts.add(parts.hostname or url)
+    return hosts
+
+
+PROSE_TEXT = """
+// 正文的文字：跳过代码、脚本与 MathJax 已排好的公式（代码里的 r'$...$' 本来就该原样显示）
+const skip = 'pre, code, script, style, textarea, noscript, mjx-container, .highlight, .cell_input';
+const root = document.querySelector('main') || document.body;
+const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+const parts = [];
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  if (!node.parentElement.closest(skip)) parts.push(node.textContent);
+}
+return parts.join(' ');
+"""
+
+UNTYPESET_MATH = """
+// Sphinx 输出的公式容器（span.math / div.math）里若没有 mjx-container，就是 MathJax 没处理它
+return [...document.querySelectorAll('span.math, div.math')]
+  .filter(el => !el.querySelector('mjx-container')).map(el => el.textContent.slice(0, 80));
+"""
+
+RAW_TEX = re.compile(r'\$[^$\s][^$]{0,200}\$|\\[()[\]]|\\[a-zA-Z]{2,}|[_^]\{')
+
+
+@pytest.fixture(scope='module')
+def visits(driver, site):
+    """依次打开每一页一次，记下请求过的网址、控制台错误、图片与公式的情况。"""
+    records = {}
+    for name in pages():
+        requested_urls(driver)                  # 清空上一页留下的日志
+        console_errors(driver)
+        images = open_page(driver, f'{site}{name}.html')
+        time.sleep(0.3)                         # 让页面加载后才发出的请求、错误也进日志
+        records[name] = {
+            'urls': requested_urls(driver),
+            'errors': page_errors(driver, site),
+            'images': images,
+            'math': driver.execute_script('return document.querySelectorAll("mjx-container").length'),
+            'untypeset': driver.execute_script(UNTYPESET_MATH),
+            'prose': driver.execute_script(PROSE_TEXT),
+        }
+    return records
+
+
+# ---- 1. 控制台没有错误，也不访问外部主机 ----
+
+@pytest.mark.browser
+def test_every_page_is_visited(visits):
+    assert {'index', 'intro', 'search', *CHAPTERS} <= set(visits)
+
+
+@pytest.mark.browser
+def test_no_console_errors(visits):
+    errors = {name: visit['errors'] for name, visit in visits.items() if visit['errors']}
+    assert not errors, '页面的控制台有错误：\n' + '\n'.join(
+        f'{name}.html: {message}' for name, messages in errors.items() for message in messages)
+
+
+@pytest.mark.browser
+def test_no_requests_to_other_hosts(visits):
+    hosts = {}                                  # 主机 → {页面: [网址]}
+    for name, visit in visits.items():
+        for url in visit['urls']:
+            for host in foreign_hosts([url]):
+                hosts.setdefault(host, {}).setdefault(f'{name}.html', []).append(url)
+    print(f'\n访问过的非本地主机（共 {len(visits)} 页）：{sorted(hosts)}')
+    assert all(visit['urls'] for visit in visits.values())
+    assert not hosts, '页面访问了外部主机：\n' + '\n'.join(
+        f'{host}：' + '；'.join(f'{page} 请求 {", ".join(sorted(set(urls)))}'
+                               for page, urls in by_page.items())
+        for host, by_page in sorted(hosts.items()))
+
+
+# ---- 2. 公式已排版 ----
+
+@pytest.mark.browser
+@pytest.mark.parametrize('chapter', CHAPTERS)
+def test_math_is_typeset(visits, chapter):
+    visit = visits[chapter]
+    assert visit['math'] > 0, f'{chapter}.html 里没有 MathJax 输出（mjx-container）'
+    assert visit['untypeset'] == [], f'{chapter}.html 里有没排版的公式'
+    raw = [match.group() for match in RAW_TEX.finditer(visit['prose'])]
+    assert raw == [], f'{chapter}.html 的正文里有 TeX 原文：{raw[:10]}'
+
+
+# ---- 3. 滑动动画 ----
+
+FRAME_CHANGED = 'return arguments[0].src !== arguments[0].dataset.testFirstFrame;'
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize('chapter', ANIMATED)
+def test_animation_plays(driver, site, chapter):
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, f'{site}{chapter}.html')
+    console_errors(driver)                                  # 加载时的错误由 test_no_console_errors 报告
+    images = driver.find_elements(By.CSS_SELECTOR, 'img[id^="_anim_img"]')
+    assert images, f'{chapter}.html 里没有 jshtml 动画'
+    for image in images:
+        player = image.find_element(By.XPATH, './ancestor::div[contains(@class, "animation")][1]')
+        buttons = player.find_elements(By.CSS_SELECTOR, 'button')
+        labels = [(b.get_attribute('title'), b.get_attribute('innerText').strip()) for b in buttons]
+        assert len(buttons) >= 9, labels
+        assert all(b.is_displayed() for b in buttons)
+        play = player.find_element(By.CSS_SELECTOR, 'button[onclick*="play_animation"]')
+        pause = player.find_element(By.CSS_SELECTOR, 'button[onclick*="pause_animation"]')
+        driver.execute_script('arguments[0].dataset.testFirstFrame = arguments[0].src;'
+                              'arguments[1].scrollIntoView({block: "center"});', image, play)
+        assert image.get_attribute('src').startswith('data:image/'), '动画的帧应当内嵌在页面里'
+        play.click()
+        time.sleep(1)
+        wait_until(driver, functools.partial(driver.execute_script, FRAME_CHANGED, image),
+                   f'{chapter}.html：点播放后动画的帧没有变', timeout=5)
+        pause.click()
+        assert image.get_property('naturalWidth') > 0
+        # 按钮图标原是 Font Awesome（样式来自 CDN），lib.viz.animation_html 换成了普通字符
+        assert all(text for _, text in labels), f'{chapter}.html 的动画按钮没有可见文字：{labels}'
+    assert page_errors(driver, site) == []
+
+
+# ---- 4. 页面里的卷积核探索器 ----
+
+# (数字, 卷积核预设, 行, 列, 改动的权重 {序号（按行）: 新值})
+EXPLORER_SETTINGS = [
+    (3, '锐化', 5, 20, {}),
+    (7, '模糊', 7, 18, {}),
+    (0, '竖直边缘', 8, 9, {4: 2.5, 0: -1}),
+]
+
+SET_VALUE = ("arguments[0].value = arguments[1];"
+             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));")
+
+
+@pytest.mark.browser
+def test_explorer_matches_lib(driver, site):
+    from selenium.webdriver.common.by import By
+
+    open_page(driver, f'{site}{EXPLORER_PAGE}.html')
+    console_errors(driver)
+    explorers = driver.find_elements(By.CSS_SELECTOR, 'div.kernel-explorer')
+    assert len(explorers) == 1, f'{EXPLORER_PAGE}.html 里应有一个卷积核探索器，找到 {len(explorers)} 个'
+    explorer = explorers[0]
+    assert explorer.get_attribute('data-ready') == '1', '探索器的脚本没有运行'
+    config = json.loads(driver.execute_script(
+        'return arguments[0].querySelector(\'script[type="application/json"]\').textContent', explorer))
+    images, _ = viz.load_digits()
+
+    def role(name):
+        return explorer.find_elements(By.CSS_SELECTOR, f'[data-role="{name}"]')
+
+    def set_value(element, value):
+        driver.execute_script(SET_VALUE, element, str(value))
+
+    for label, preset, row, col, edits in EXPLORER_SETTINGS:
+        k = [d['label'] for d in config['digits']].index(label)
+        set_value(role('digit')[0], k)
+        set_value(role('preset')[0], preset)
+        set_value(role('row')[0], row)
+        set_value(role('col')[0], col)
+        kernel = viz.KERNELS[preset].astype(float)
+        for index, value in edits.items():
+            set_value(role('weight')[index], value)
+            kernel.flat[index] = value
+        if edits:
+            assert role('preset')[0].get_attribute('value') == '', '改过权重后预设应显示“自定义”'
+        shown = role('sum')[0].get_attribute('textContent')
+        position = [explorer.get_attribute('data-row'), explorer.get_attribute('data-col')]
+        assert position == [str(row), str(col)]
+        expected = viz.kernel_state(images[config['digits'][k]['index']], kernel, row, col)['total']
+        print(f'\n探索器：数字 {label}（测试集第 {config["digits"][k]["index"]} 张）、{preset}、'
+              f'改动 {edits}、({row}, {col})：页面 {shown}，lib {expected:.4f}')
+        assert float(shown) == pytest.approx(expected, abs=TOLERANCE), (label, preset, row, col, edits)
+    assert page_errors(driver, site) == []
+
+
+# ---- 5. 中文搜索 ----
+
+SEARCH_TERMS = [
+    ('卷积核', 'chapters/01_convolution_intuition'),
+    ('图转列', 'chapters/02_im2col'),
+    ('感受野', 'chapters/01_convolution_intuition'),
+    ('互相关', 'chapters/01_convolution_intuition'),
+    ('权值共享', 'chapters/01_convolution_intuition'),
+]
+
+SEARCH_FINISHED = """
+const summary = document.querySelector('#search-results .search-summary');
+return Boolean(summary && summary.innerText.trim());
+"""
+
+SEARCH_RESULTS = """
+return [...document.querySelectorAll('#search-results ul.search > li')].map(li => {
+  const a = li.querySelector('a');
+  return {title: a ? a.innerText.trim() : '', href: a ? a.href : ''};
+});
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize('term, chapter', SEARCH_TERMS)
+def test_chinese_search(driver, site, term, chapter):
+    open_page(driver, f'{site}search.html?q={quote(term)}')
+    wait_until(driver, lambda: driver.execute_script(SEARCH_FINISHED), f'搜索“{term}”没有结束')
+    results = driver.execute_script(SEARCH_RESULTS)
+    summary = driver.execute_script(
+        'return document.querySelector("#search-results .search-summary").innerText')
+    print(f'\n搜索“{term}”：{summary.strip()}')
+    for result in results:
+        print(f'  {result["title"]} → {urlparse(result["href"]).path.lstrip("/")}')
+    paths = [urlparse(result['href']).path for result in results]
+    assert any(path.endswith(f'/{chapter}.html') for path in paths), \
+        f'搜索“{term}”的结果里没有 {chapter}：{results}'
+
+
+# ---- 6. 整页截图 ----
+
+@pytest.mark.browser
+@pytest.mark.parametrize('name', ['intro', *CHAPTERS])
+def test_full_page_screenshot(driver, site, name):
+    open_page(driver, f'{site}{name}.html')
+    height = driver.execute_script(
+        'return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)')
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f'{Path(name).name}.png'
+    try:
+        target = min(height, MAX_HEIGHT)
+        driver.set_window_size(1280, target)
+        chrome = target - driver.execute_script('return window.innerHeight')   # 窗口边框占去的高度
+        if chrome > 0:
+            driver.set_window_size(1280, target + chrome)
+        driver.execute_async_script(IMAGES_LOADED)          # 窗口变高后新露出的部分也画好
+        time.sleep(0.3)
+        assert driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(1280, 900)
+    data = path.read_bytes()
+    assert data.startswith(b'\x89PNG\r\n\x1a\n') and len(data) > 10_000, f'{path} 不是有效的截图'
+    width = int.from_bytes(data[16:20], 'big')
+    print(f'\n截图：{path}（{width}×{int.from_bytes(data[20:24], "big")}，{len(data) // 1024} KB）')
+    assert width >= 1200
+
+
+# ---- 7. 图片都加载成功 ----
+
+@pytest.mark.browser
+def test_no_broken_images(visits):
+    broken = [f'{name}.html: {image["src"] or "(没有 src)"} {image["id"]} alt={image["alt"][:30]!r}'
+              for name, visit in visits.items() for image in visit['images'] if image['width'] <= 0]
+    assert broken == [], '图片没有加载成功：\n' + '\n'.join(broken)
+    assert sum(len(visits[name]['images']) for name in CHAPTERS) > 0
+
+
+@pytest.mark.browser
+def test_explorer_data_is_lib_data():
+    """探索器配置里的测试集序号确实对应那个数字（第 4 项用到的 image 选得对）。"""
+    text = (HTML / f'{EXPLORER_PAGE}.html').read_text(encoding='utf-8')
+    match = re.search(r'<div class="kernel-explorer">\s*<script type="application/json">(.*?)</script>',
+                      text, re.S)
+    assert match, f'{EXPLORER_PAGE}.html 里没有探索器的 JSON 配置'
+    config = json.loads(match.group(1).replace('<\\/', '</'))
+    images, labels = viz.load_digits()
+    for d in config['digits']:
+        assert labels[d['index']] == d['label']
+        np.testing.assert_allclose(np.array(d['pixels'], dtype=float), images[d['index']], atol=1e-4, rtol=0)
