@@ -27,8 +27,8 @@ def test_workflow_builds_with_make_book_and_deploys_pages():
 def test_actions_are_current_major_versions():
     uses = {step['uses'].split('@')[0]: step['uses'].split('@')[1]
             for job in ('build', 'deploy') for step in steps(job) if 'uses' in step}
-    assert uses == {'actions/checkout': 'v4', 'actions/setup-python': 'v5',
-                    'actions/upload-pages-artifact': 'v3', 'actions/deploy-pages': 'v4'}
+    assert uses == {'actions/checkout': 'v5', 'actions/setup-python': 'v6',
+                    'actions/upload-pages-artifact': 'v4', 'actions/deploy-pages': 'v4'}
 
 
 def test_triggers_on_push_to_main():
