@@ -72,8 +72,9 @@ class Tensor:
         所以 grad 必须是刚算出来、别处不再使用的新数组（例如一次矩阵乘法的结果）。
         参数有几十万个时（种子网络的 10816×64 线性层），这能省下可观的时间。
         """
+        grad = np.reshape(grad, self.data.shape)
         if self._grad is None:
-            self._grad = np.asarray(grad, dtype=self.data.dtype).reshape(self.data.shape)
+            self._grad = grad.astype(self.data.dtype, copy=False)
         else:
             self._grad += grad
 

@@ -254,3 +254,17 @@ def test_no_input_gradient_for_data_batches():
         layer(x).sum().backward()
         assert x._grad is None
         assert np.abs(layer.weight.grad).sum() > 0
+
+
+@pytest.mark.parametrize('make', [lambda: (Convolution(2, 3, 3, padding=1), (2, 2, 5, 5)),
+                                  lambda: (Linear(4, 3), (2, 4))])
+def test_parameter_gradients_accumulate_over_two_backward_passes(make):
+    """不清零时，两次反向传播的参数梯度相加（第一次接管数组，第二次累加）。"""
+    layer, shape = make()
+    x = Tensor(np.random.default_rng(1).standard_normal(shape))
+    layer(x).sum().backward()
+    once = [p.grad.copy() for p in layer.parameters()]
+    layer(x).sum().backward()
+    for p, g in zip(layer.parameters(), once):
+        assert p.grad.shape == p.data.shape
+        assert np.allclose(p.grad, 2 * g)
