@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
-CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training']
+CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
+            'chapters/04_pooling']
 
 if not (HTML / 'index.html').is_file():
     message = '没有找到 _build/html：先运行 make book（make test 会自动先构建）'
@@ -107,6 +108,8 @@ def search_index():
     ('互相关', 'chapters/01_convolution_intuition'),
     ('权值共享', 'chapters/01_convolution_intuition'),
     ('感受野', 'chapters/01_convolution_intuition'),
+    ('池化', 'chapters/04_pooling'),
+    ('感受野', 'chapters/04_pooling'),
 ])
 def test_chinese_terms_are_indexed(term, chapter):
     """jieba 分词 + 用户词典：术语作为整词进入索引，并指向讲它的章节。"""

@@ -33,7 +33,8 @@ from lib import viz
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 SCREENSHOTS = HTML.parent / 'screenshots'
-CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training']
+CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
+            'chapters/04_pooling']
 ANIMATED = ['chapters/01_convolution_intuition', 'chapters/02_im2col']   # 有 jshtml 滑动动画的章节
 EXPLORER_PAGE = 'chapters/01_convolution_intuition'
 LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
@@ -323,6 +324,7 @@ SEARCH_TERMS = [
     ('感受野', 'chapters/01_convolution_intuition'),
     ('互相关', 'chapters/01_convolution_intuition'),
     ('权值共享', 'chapters/01_convolution_intuition'),
+    ('池化', 'chapters/04_pooling'),
 ]
 
 SEARCH_FINISHED = """
