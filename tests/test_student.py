@@ -1,0 +1,290 @@
+"""学生版（lib.student）：没有答案、没有隐藏检查，检查单元格还在，从头运行只在练习里报 NotImplementedError。
+
+参考答案的“指纹”直接从教师版（chapters/*.ipynb）里取：编程题 BEGIN/END SOLUTION 之间的代码行、
+隐藏检查的代码行、思考题解答单元格里的文字；只取在教师版别处没有出现过的那些，
+再确认学生版笔记本里、以及学生版的书（_build/student_book/html，构建过才查）里都找不到它们。
+"""
+
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lib.student import RAISES, TEXT_STUB, write_student_versions
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / 'chapters').glob('*.ipynb'))
+STUDENT_BOOK = ROOT / '_build' / 'student_book' / 'html'
+EXERCISES = '## 练习'
+CJK = re.compile(r'[\u4e00-\u9fff]')
+
+
+def meta(cell):
+    return cell.get('metadata', {}).get('nbgrader', {})
+
+
+def split_regions(source, begin, end):
+    """把源代码分成 (区域外的行, 区域内的行)。"""
+    outside, inside, within = [], [], False
+    for line in source.split('\n'):
+        if begin in line:
+            within = True
+        elif end in line:
+            within = False
+        elif within:
+            inside.append(line)
+        else:
+            outside.append(line)
+    return outside, inside
+
+
+def private_and_public(nb):
+    """教师版里只给教师看的文字（答案、隐藏检查）与其余公开的文字。"""
+    private, public = [], []
+    for cell in nb.cells:
+        if meta(cell).get('solution') and cell.cell_type == 'markdown':
+            private += cell.source.split('\n')
+            continue
+        outside, answers = split_regions(cell.source, 'BEGIN SOLUTION', 'END SOLUTION')
+        outside, hidden = split_regions('\n'.join(outside), 'BEGIN HIDDEN TESTS', 'END HIDDEN TESTS')
+        private += answers + hidden
+        public += outside
+    return private, '\n'.join(public)
+
+
+LIB_SOURCE = '\n'.join(path.read_text(encoding='utf-8') for path in sorted((ROOT / 'lib').glob('*.py')))
+
+
+def fingerprints(nb):
+    """答案里足够长、且在教师版的公开部分没有出现过的行。
+
+    章节会打印 lib 的源代码（例如第 2 章的 ``inspect.getsource(lib.col2im)``），所以 lib 里也有的行不算。
+    """
+    private, public = private_and_public(nb)
+    public += LIB_SOURCE
+    lines = {line.strip() for line in private}
+    return sorted(line for line in lines
+                  if len(line) >= 12 and line not in public and not line.startswith(('```', ':class:')))
+
+
+def text_segments(line):
+    """一行 Markdown 里渲染成网页后原样出现的中文片段（去掉公式、强调和代码标记）。"""
+    line = re.sub(r'^\s*(\d+\.|[*-])\s+', '', line)             # 列表的编号由网页生成，不是文字
+    line = re.sub(r'\$\$.*?\$\$|\$[^$]*\$', '|', line)
+    return [segment.strip() for segment in re.split(r'[|*`]', line)
+            if len(segment.strip()) >= 8 and CJK.search(segment)]
+
+
+@pytest.fixture(scope='module')
+def student_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp('student')
+    written = write_student_versions(ROOT / 'chapters', out)
+    assert [p.name for p in written] == [p.name for p in CHAPTERS]
+    return out
+
+
+def pairs(student_dir):
+    for path in CHAPTERS:
+        yield path, nbformat.read(path, as_version=4), nbformat.read(student_dir / path.name, as_version=4)
+
+
+def exercise_start(nb):
+    starts = [i for i, cell in enumerate(nb.cells) if cell.cell_type == 'markdown'
+              and cell.source.startswith(EXERCISES)]
+    return starts[0] if starts else len(nb.cells)
+
+
+def test_exercise_chapters_have_solutions_to_hide():
+    """第 1–3 章都有练习：至少五道题，思考题和编程题都有。"""
+    for path in CHAPTERS[:3]:
+        nb = nbformat.read(path, as_version=4)
+        cells = nb.cells[exercise_start(nb):]
+        exercises = [c for c in cells if c.cell_type == 'markdown' and c.source.startswith('```{exercise}')]
+        labels = re.findall(r':label: (\S+)', '\n'.join(c.source for c in exercises))
+        assert len(exercises) >= 5 and len(set(labels)) == len(labels) == len(exercises), path.name
+        assert any(meta(c).get('solution') and c.cell_type == 'markdown' for c in cells), path.name
+        assert any(meta(c).get('grade') and c.cell_type == 'code' for c in cells), path.name
+        assert fingerprints(nb), path.name
+
+
+def test_student_notebooks_keep_everything_else(student_dir):
+    for path, teacher, student in pairs(student_dir):
+        nbformat.validate(student)
+        assert len(student.cells) == len(teacher.cells), path.name
+        for t, s in zip(teacher.cells, student.cells, strict=True):
+            assert s.cell_type == t.cell_type
+            if not meta(t):
+                assert s.source == t.source, f'{path.name}：非练习单元格被改动了'
+            tags = [tag for tag in s.metadata.get('tags', []) if tag != RAISES]
+            assert tags == t.metadata.get('tags', [])
+            if s.cell_type == 'code':
+                assert s.outputs == [] and s.execution_count is None
+
+
+def test_no_solution_text_in_student_notebooks(student_dir):
+    for path, teacher, _ in pairs(student_dir):
+        text = (student_dir / path.name).read_text(encoding='utf-8')
+        text = nbformat.reads(text, as_version=4)
+        blob = '\n'.join(cell.source for cell in text.cells)
+        for marker in ('BEGIN SOLUTION', 'END SOLUTION', 'HIDDEN TESTS', '```{solution}'):
+            assert marker not in blob, f'{path.name} 里还有 {marker}'
+        for line in fingerprints(teacher):
+            assert line not in blob, f'{path.name} 的学生版里出现了答案：{line!r}'
+
+
+def test_stubs_and_check_cells(student_dir):
+    for path, teacher, student in pairs(student_dir):
+        for t, s in zip(teacher.cells, student.cells, strict=True):
+            info = meta(t)
+            if info.get('solution') and t.cell_type == 'markdown':
+                assert s.source == TEXT_STUB
+            elif info.get('solution'):
+                names = re.findall(r'^def (\w+)\(', t.source, re.MULTILINE)
+                header = t.source.split('### BEGIN SOLUTION')[0]
+                assert s.source.startswith(header.rstrip()), '函数的签名、说明和提示应原样保留'
+                assert f"raise NotImplementedError('请完成这个练习：{', '.join(names)}')" in s.source
+            elif info.get('grade'):
+                visible, hidden = split_regions(t.source, 'BEGIN HIDDEN TESTS', 'END HIDDEN TESTS')
+                assert hidden, f'{path.name} 的检查单元格 {info["grade_id"]} 没有隐藏检查'
+                assert s.source == '\n'.join(visible), '检查单元格应保留，只去掉隐藏检查'
+                assert meta(s) == info
+                assert RAISES in s.metadata['tags']
+                for line in hidden:
+                    assert line.strip() not in s.source
+
+
+@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.name)
+def test_student_notebook_runs_with_only_unfinished_exercise_errors(path, student_dir):
+    """从头运行学生版：唯一的错误是练习检查单元格里的 NotImplementedError，每个检查单元格都报了它。"""
+    nb = nbformat.read(student_dir / path.name, as_version=4)
+    os.environ['OPENBLAS_NUM_THREADS'] = '1'      # 内核进程继承这个环境变量
+    NotebookClient(nb, timeout=600, kernel_name='python3', allow_errors=True,
+                   resources={'metadata': {'path': str(ROOT / 'chapters')}}).execute()
+    start = exercise_start(nb)
+    errored = set()
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get('outputs', []):
+            if output.output_type != 'error':
+                continue
+            assert output.ename == 'NotImplementedError', \
+                f'{path.name} 第 {index} 个单元格：{output.ename}: {output.evalue}'
+            assert '请完成这个练习' in output.evalue
+            assert index > start and RAISES in cell.metadata.get('tags', []), \
+                f'{path.name} 第 {index} 个单元格不是练习的检查单元格，却报了错'
+            errored.add(index)
+    expected = {i for i, cell in enumerate(nb.cells) if RAISES in cell.metadata.get('tags', [])}
+    assert errored == expected, '每个用到未完成函数的检查单元格都应报 NotImplementedError'
+
+
+class TextOf(HTMLParser):
+    """网页里看得见的文字（不含 <script>、<style>）。"""
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.skip += tag in ('script', 'style')
+
+    def handle_endtag(self, tag):
+        self.skip -= tag in ('script', 'style')
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def page_text(path):
+    parser = TextOf()
+    parser.feed(path.read_text(encoding='utf-8'))
+    return re.sub(r'\s+', '', ''.join(parser.parts))
+
+
+def test_student_book_has_no_solutions():
+    if not STUDENT_BOOK.is_dir():
+        message = f'学生版的书还没构建（{STUDENT_BOOK}）：先运行 make student-book'
+        if os.environ.get('CI') == 'true':
+            pytest.fail(message)
+        pytest.skip(message)
+    assert not (STUDENT_BOOK / '_sources').exists(), '学生版的书不应复制源文件'
+    assert not list(STUDENT_BOOK.rglob('*.ipynb')), '学生版的书里不应有 .ipynb'
+    for path in CHAPTERS:
+        page = STUDENT_BOOK / 'chapters' / f'{path.stem}.html'
+        if not page.is_file():
+            continue                                  # 不在目录里的笔记本不进书
+        html = page.read_text(encoding='utf-8')
+        for trace in ('.ipynb"', '_sources/', 'btn-download', 'download-buttons'):
+            assert trace not in html, f'{page.name} 里有下载源文件的途径：{trace}'
+        for launch in ('mybinder.org', 'colab.research.google.com', 'github.com/juanjiceng'):
+            assert launch not in html, f'{page.name} 里有打开教师版的按钮：{launch}'
+        assert 'class="solution' not in html
+        text = page_text(page)
+        teacher = nbformat.read(path, as_version=4)
+        for line in fingerprints(teacher):
+            for segment in text_segments(line) or [line]:
+                assert re.sub(r'\s+', '', segment) not in text, f'{page.name} 里出现了答案：{segment!r}'
+        if exercise_start(teacher) < len(teacher.cells):
+            assert '练习' in text and re.sub(r'\s+', '', TEXT_STUB) in text
+
+
+# ---- lib.student 本身（小笔记本，不执行） ----
+
+def tiny_notebook():
+    nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3',
+                                                           'language': 'python'}})
+    solution = nbformat.v4.new_code_cell('def im2col(x):\n    """说明。"""\n    ### BEGIN SOLUTION\n'
+                                         '    return secret_helper(x)\n    ### END SOLUTION')
+    solution.metadata['nbgrader'] = {'solution': True, 'grade': False, 'locked': False,
+                                     'grade_id': 'demo', 'schema_version': 3}
+    check = nbformat.v4.new_code_cell('checks.check_im2col(im2col)\n### BEGIN HIDDEN TESTS\n'
+                                      'checks.check_im2col(im2col, trials=99)\n### END HIDDEN TESTS')
+    check.metadata['nbgrader'] = {'solution': False, 'grade': True, 'locked': True, 'points': 1,
+                                  'grade_id': 'demo-check', 'schema_version': 3}
+    nb.cells = [nbformat.v4.new_code_cell('lib.im2col(x)  # 这里的 im2col 是 lib 的'), solution, check,
+                nbformat.v4.new_code_cell("print('im2col')\ny = lib.im2col(x)")]
+    return nb
+
+
+def test_student_notebook_on_a_tiny_notebook():
+    from lib.student import student_notebook
+    teacher = tiny_notebook()
+    student = student_notebook(teacher)
+    assert 'secret_helper' in teacher.cells[1].source                  # 不改动传入的笔记本
+    source = student.cells[1].source
+    assert 'secret_helper' not in source and '"""说明。"""' in source
+    assert "raise NotImplementedError('请完成这个练习：im2col')" in source
+    assert student.cells[2].source == 'checks.check_im2col(im2col)'
+    tagged = [RAISES in cell.metadata.get('tags', []) for cell in student.cells]
+    assert tagged == [False, False, True, False]         # lib.im2col、注释和字符串里的名字都不算
+
+
+def test_solution_markers_outside_solution_cells_are_refused():
+    from lib.student import student_notebook
+    nb = tiny_notebook()
+    nb.cells[0].source = '### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION'
+    with pytest.raises(RuntimeError, match='non-solution cell'):
+        student_notebook(nb)
+
+
+def test_student_book_config_and_staging(tmp_path, student_dir):
+    import yaml
+
+    from lib.student import stage_student_book
+    staging = stage_student_book(ROOT, student_dir, tmp_path / 'src')
+    config = yaml.safe_load((staging / '_config.yml').read_text(encoding='utf-8'))
+    options = config['sphinx']['config']
+    assert config['title'].endswith('（学生版）') and config['sphinx']['recursive_update'] is True
+    assert options['html_copy_source'] is False and options['html_show_sourcelink'] is False
+    theme = options['html_theme_options']
+    assert theme['use_download_button'] is False and theme['use_repository_button'] is False
+    assert not theme['launch_buttons']['binderhub_url'] and not theme['launch_buttons']['colab_url']
+    assert 'sphinx_exercise' in config['sphinx']['extra_extensions']
+    for name in ('_toc.yml', 'intro.md', 'bibliography.md', 'references.bib', 'images'):
+        assert (staging / name).exists()
+    assert sorted(p.name for p in (staging / 'chapters').glob('*.ipynb')) == [p.name for p in CHAPTERS]
+    for path in (staging / 'chapters').glob('*.ipynb'):
+        assert 'BEGIN SOLUTION' not in path.read_text(encoding='utf-8')
