@@ -265,6 +265,6 @@ def test_parameter_gradients_accumulate_over_two_backward_passes(make):
     layer(x).sum().backward()
     once = [p.grad.copy() for p in layer.parameters()]
     layer(x).sum().backward()
-    for p, g in zip(layer.parameters(), once):
+    for p, g in zip(layer.parameters(), once, strict=True):
         assert p.grad.shape == p.data.shape
         assert np.allclose(p.grad, 2 * g)
