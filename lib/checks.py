@@ -37,6 +37,7 @@ from .layers import Dropout, Flatten, Linear, ReLU, Sequential
 from .losses import CELoss
 from .model import NNModel
 from .optim import SGDOptimizer
+from .pooling import AvgPool, MaxPool
 from .tensor import Tensor
 
 
@@ -501,3 +502,30 @@ def check_settings(fn, target=0.915, max_epochs=3, min_batch_size=16, seed=0):
                          f'  每轮的训练损失：{", ".join(f"{v:.3f}" for v in model.history["loss"])}')
     passed(f'{shown}：训练 {epochs} 轮后测试准确率 {accuracy:.2%}'
            f'（目标 ≥ {target:.1%}，seed={seed}，用时 {seconds:.0f} 秒）')
+
+
+# ---------------------------------------------------------------- 第 4 章
+
+
+def check_pool(fn, layer, what, trials, seed):
+    """检查 ``fn(x, kernel_size, stride=...)`` 与池化层 ``layer(kernel_size, stride)`` 的前向一致。"""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    for case in conv_cases(trials, seed, filters=(1,), kernels=(1, 2, 3, 4), paddings=(0,)):
+        x = rng.standard_normal(case.x_shape)
+        expected = layer(case.k, case.stride)(Tensor(x)).data
+        actual = run(fn, case, x, case.k, stride=case.stride)
+        compare(f'返回的{what}结果', case, expected, actual)
+    passed(f'在 {trials} 组随机形状、窗口和步幅上与 lib.{layer.__name__} 一致')
+
+
+def check_max_pool(fn, trials=20, seed=0):
+    """检查 ``fn(x, kernel_size, stride)`` 与 ``lib.MaxPool`` 一致（窗口可以重叠，不补零）。"""
+    __tracebackhide__ = True
+    check_pool(fn, MaxPool, '最大池化', trials, seed)
+
+
+def check_avg_pool(fn, trials=20, seed=0):
+    """检查 ``fn(x, kernel_size, stride)`` 与 ``lib.AvgPool`` 一致（窗口可以重叠，不补零）。"""
+    __tracebackhide__ = True
+    check_pool(fn, AvgPool, '平均池化', trials, seed)

@@ -412,3 +412,50 @@ def test_gradient_check_catches_nan():
     with pytest.raises(CheckError, match='梯度检验未通过'):
         checks.gradient_check('dw', '某个情形', np.array([1.0, np.nan, 1.0]), numeric)
     checks.gradient_check('dw', '某个情形', numeric + 1e-12, numeric)
+
+
+# ---- 第 4 章：池化 ----
+
+def loop_pool(reduce):
+    """逐个窗口的参考答案。"""
+    def pool(x, kernel_size, stride=None):
+        stride = stride or kernel_size
+        N, C, H, W = x.shape
+        out_h, out_w = (H - kernel_size) // stride + 1, (W - kernel_size) // stride + 1
+        out = np.empty((N, C, out_h, out_w))
+        for i in range(out_h):
+            for j in range(out_w):
+                window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
+                out[:, :, i, j] = reduce(window, axis=(2, 3))
+        return out
+    return pool
+
+
+def test_pool_checks_pass_on_reference(capsys):
+    checks.check_max_pool(loop_pool(np.max))
+    checks.check_avg_pool(loop_pool(np.mean))
+    assert capsys.readouterr().out.count('✓ 通过') == 2
+
+
+def test_max_pool_check_catches_ignored_stride():
+    def ignores_stride(x, kernel_size, stride=None):
+        return loop_pool(np.max)(x, kernel_size, kernel_size)
+    with pytest.raises(checks.CheckError, match='形状不对'):
+        checks.check_max_pool(ignores_stride)
+
+
+def test_max_pool_check_catches_off_by_one_size():
+    def one_short(x, kernel_size, stride=None):
+        return loop_pool(np.max)(x, kernel_size, stride)[:, :, :-1, :]
+    with pytest.raises(checks.CheckError, match='形状不对'):
+        checks.check_max_pool(one_short)
+
+
+def test_avg_pool_check_catches_sum_instead_of_mean():
+    with pytest.raises(checks.CheckError, match='数值不对'):
+        checks.check_avg_pool(loop_pool(np.sum))
+
+
+def test_avg_pool_check_catches_max():
+    with pytest.raises(checks.CheckError, match='数值不对'):
+        checks.check_avg_pool(loop_pool(np.max))
