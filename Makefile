@@ -47,12 +47,12 @@ lint: $(STAMP)
 # 学生版笔记本：nbgrader 的预处理器去掉参考答案与隐藏检查（见 lib/student.py）
 student: $(STAMP)
 	rm -rf _build/student
-	$(BIN)/python -m lib.student chapters _build/student/chapters
+	$(BIN)/python -m booktools.student chapters _build/student/chapters
 
 # 学生版的书：在 _build/student_src 里搭好源文件（学生版各章 + 改过的配置），构建后移到
 # _build/student_book/html；页面里不能有 .ipynb 或 _sources/（拿不到笔记本源文件）
 student-book: student fonts
-	$(BIN)/python -m lib.student --stage-book . _build/student/chapters _build/student_src
+	$(BIN)/python -m booktools.student --stage-book . _build/student/chapters _build/student_src
 	rm -rf _build/student_book
 	$(BIN)/jupyter-book build _build/student_src --warningiserror --keep-going
 	mkdir -p _build/student_book

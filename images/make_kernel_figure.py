@@ -15,7 +15,9 @@ import numpy as np  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Rectangle  # noqa: E402
 
 import lib  # noqa: E402
-from lib import viz  # noqa: E402, F401  （导入即设置中文字体）
+import lib.viz  # noqa: E402
+
+lib.viz.setup()   # 图里的汉字用已安装的中文字体
 
 # 与第 1 章“手算一个小例子”一节相同的数字
 X = np.array([[1, 2, 0, 1, 3],

@@ -3,10 +3,16 @@
 与种子课程同名同用法：Tensor、Dataset、Layer、Loss、Optimizer、Model、
 Linear、Sequential、Convolution、Flatten、Dropout、ReLU、Tanh、Sigmoid、Softmax、
 MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
+
+``import lib`` 只导入 NumPy（和进度条 tqdm）：框架在这一层目录里，一个模块一个概念——
+tensor、layers、convolution、pooling、losses、optim、model、data、augment，
+``gradcheck``（数值梯度）与 ``zoo``（本课训练的网络）。画图与控件在 ``lib.viz``，
+练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
 
+from . import gradcheck, zoo
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
-from .data import TINYMNIST_PATH, Dataset, MNISTDataset
+from .data import TINYMNIST_PATH, Dataset, MNISTDataset, accuracy, load_digits
 from .layers import Dropout, Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, seed
 from .losses import BCELoss, CELoss, Loss, MSELoss
 from .model import Model, NNModel
@@ -22,5 +28,5 @@ __all__ = [
     'ReLU', 'Tanh', 'Sigmoid', 'Softmax', 'MaxPool', 'AvgPool',
     'Loss', 'MSELoss', 'CELoss', 'BCELoss',
     'Optimizer', 'SGDOptimizer', 'Model', 'NNModel',
-    'conv2d_loop', 'im2col', 'col2im', 'output_size',
+    'conv2d_loop', 'im2col', 'col2im', 'output_size', 'accuracy', 'load_digits', 'gradcheck', 'zoo',
 ]

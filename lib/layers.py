@@ -1,7 +1,7 @@
 """层（Layer）：基类、线性层、顺序层、展平层、丢弃层与激活函数。
 
 每个层的 ``forward`` 算出输出张量，并给它挂上一个 ``gradient_fn`` 闭包：
-已知输出的梯度 ``p.grad``，按链式法则把梯度**累加**（``+=``）到输入和参数上。
+已知输出的梯度 ``out.grad``，按链式法则把梯度**累加**（``+=``）到输入和参数上。
 层内不再除以批大小：损失函数已经对批求过平均，层只传播精确的梯度。
 """
 
@@ -65,11 +65,11 @@ class Layer(ABC):
 
     def parameters(self):
         own = [v for v in vars(self).values() if isinstance(v, Tensor)]
-        found = own + [p for child in self.children() for p in child.parameters()]
-        return list({id(p): p for p in found}.values())  # 同一层出现两次时参数只算一次
+        found = own + [param for child in self.children() for param in child.parameters()]
+        return list({id(param): param for param in found}.values())  # 同一层出现两次时参数只算一次
 
     def parameter_count(self):
-        return sum(p.data.size for p in self.parameters())
+        return sum(param.data.size for param in self.parameters())
 
     def train(self):
         self.training = True
@@ -83,9 +83,9 @@ class Layer(ABC):
 
     def astype(self, dtype):
         """把所有参数转换为 dtype（例如梯度检验用 np.float64），返回自身。"""
-        for p in self.parameters():
-            p.data = p.data.astype(dtype)
-            p.grad = None
+        for param in self.parameters():
+            param.data = param.data.astype(dtype)
+            param.grad = None
         return self
 
     def describe(self):
@@ -118,17 +118,17 @@ class Linear(Layer):
         in_size = self.weight.data.shape[1]
         if x.data.shape[1] != in_size:
             raise shape_error('Linear', f'输入形状 (N, {in_size})', x.data.shape)
-        p = Tensor(x.data @ self.weight.data.T + self.bias.data)
+        out = Tensor(x.data @ self.weight.data.T + self.bias.data, parents=(x,))
 
         def gradient_fn():
             # 链式法则：dL/dW = dL/dy.T @ x，dL/db = Σ_n dL/dy，dL/dx = dL/dy @ W
-            self.weight.add_grad(p.grad.T @ x.data)     # 即 weight.grad += …，见 Tensor.add_grad
-            self.bias.add_grad(p.grad.sum(axis=0))
+            self.weight.add_grad(out.grad.T @ x.data)     # 即 weight.grad += …，见 Tensor.add_grad
+            self.bias.add_grad(out.grad.sum(axis=0))
             if x.requires_grad:  # 输入是数据批次时不需要它的梯度
-                x.grad += p.grad @ self.weight.data
+                x.grad += out.grad @ self.weight.data
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class Sequential(Layer):
@@ -162,13 +162,13 @@ class Flatten(Layer):
     """展平层：(N, ...) → (N, 其余各维之积)。"""
 
     def forward(self, x: Tensor):
-        p = Tensor(x.data.reshape(x.data.shape[0], -1))
+        out = Tensor(x.data.reshape(x.data.shape[0], -1), parents=(x,))
 
         def gradient_fn():
-            x.grad += p.grad.reshape(x.data.shape)
+            x.grad += out.grad.reshape(x.data.shape)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class Dropout(Layer):
@@ -189,13 +189,13 @@ class Dropout(Layer):
             return x
         keep = 1 - self.dropout_rate
         mask = (rng.random(x.data.shape, dtype=np.float32) < keep).astype(x.data.dtype) / keep
-        p = Tensor(x.data * mask)
+        out = Tensor(x.data * mask, parents=(x,))
 
         def gradient_fn():
-            x.grad += p.grad * mask
+            x.grad += out.grad * mask
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
     def describe(self):
         return f'rate={self.dropout_rate}'
@@ -205,26 +205,26 @@ class ReLU(Layer):
     """ReLU 激活：max(0, x)。"""
 
     def forward(self, x: Tensor):
-        p = Tensor(np.maximum(x.data, 0))
+        out = Tensor(np.maximum(x.data, 0), parents=(x,))
 
         def gradient_fn():
-            x.grad += p.grad * (x.data > 0)
+            x.grad += out.grad * (x.data > 0)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class Tanh(Layer):
     """Tanh 激活。"""
 
     def forward(self, x: Tensor):
-        p = Tensor(np.tanh(x.data))
+        out = Tensor(np.tanh(x.data), parents=(x,))
 
         def gradient_fn():
-            x.grad += p.grad * (1 - p.data ** 2)
+            x.grad += out.grad * (1 - out.data ** 2)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class Sigmoid(Layer):
@@ -236,13 +236,13 @@ class Sigmoid(Layer):
 
     def forward(self, x: Tensor):
         z = np.clip(x.data, *self.clip_range)
-        p = Tensor(1 / (1 + np.exp(-z)))
+        out = Tensor(1 / (1 + np.exp(-z)), parents=(x,))
 
         def gradient_fn():
-            x.grad += p.grad * p.data * (1 - p.data)
+            x.grad += out.grad * out.data * (1 - out.data)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class Softmax(Layer):
@@ -254,12 +254,12 @@ class Softmax(Layer):
 
     def forward(self, x: Tensor):
         exp = np.exp(x.data - np.max(x.data, axis=self.axis, keepdims=True))
-        p = Tensor(exp / np.sum(exp, axis=self.axis, keepdims=True))
+        out = Tensor(exp / np.sum(exp, axis=self.axis, keepdims=True), parents=(x,))
 
         def gradient_fn():
             # 雅可比矩阵与向量之积：s * (g - Σ s·g)
-            dot = np.sum(p.data * p.grad, axis=self.axis, keepdims=True)
-            x.grad += p.data * (p.grad - dot)
+            dot = np.sum(out.data * out.grad, axis=self.axis, keepdims=True)
+            x.grad += out.data * (out.grad - dot)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out

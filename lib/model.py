@@ -3,8 +3,9 @@
 import time
 from abc import ABC, abstractmethod
 
-import numpy as np
 from tqdm.auto import tqdm
+
+from .data import accuracy
 
 
 class Model(ABC):
@@ -62,7 +63,7 @@ class NNModel(Model):
 
                 n = len(labels.data)
                 total_loss += float(loss.data) * n
-                correct += int(np.sum(predictions.data.argmax(axis=1) == labels.data.argmax(axis=1)))
+                correct += round(accuracy(predictions, labels.data) * n)
                 seen += n
             self.history['loss'].append(total_loss / seen)
             self.history['accuracy'].append(correct / seen)

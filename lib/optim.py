@@ -25,8 +25,8 @@ class Optimizer(ABC):
 
     def reset(self):
         """把所有参数的梯度清零。"""
-        for p in self.parameters:
-            p.zero_grad()
+        for param in self.parameters:
+            param.zero_grad()
 
     @abstractmethod
     def step(self):
@@ -45,13 +45,13 @@ class SGDOptimizer(Optimizer):
         if not 0 <= momentum < 1:
             raise ValueError(f'动量期望 0 ≤ momentum < 1，实际得到 {momentum}')
         self.momentum = momentum
-        self.velocity = [np.zeros_like(p.data) for p in self.parameters] if momentum else None
+        self.velocity = [np.zeros_like(param.data) for param in self.parameters] if momentum else None
 
     def step(self):
-        for i, p in enumerate(self.parameters):
-            grad = p.grad
+        for i, param in enumerate(self.parameters):
+            grad = param.grad
             if self.momentum:
                 self.velocity[i] *= self.momentum
                 self.velocity[i] += grad
                 grad = self.velocity[i]
-            p.data -= self.lr * grad
+            param.data -= self.lr * grad

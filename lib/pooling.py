@@ -9,7 +9,7 @@
 * **变形**（reshape）：``stride == kernel_size`` 时（最常见），把 (N, C, H, W) 直接变形成
   (N, C, H/k, k, W/k, k)，每个窗口就是一个 k×k 的小块。H 或 W 不是 k 的整数倍时，
   先裁掉最下面、最右边多出的几行几列——它们凑不满一个窗口，与输出尺寸公式里的向下取整一致。
-  被裁掉的像素不影响输出，梯度为 0。想保留它们，请先自己裁剪或补零，让边长是 k 的整数倍。
+  被裁掉的像素不影响输出，梯度为 0。想保留它们，请先补零，让边长是 k 的整数倍（裁剪则是明说丢掉它们）。
 * **图转列**（im2col）：其余情形（例如窗口重叠的 ``stride < kernel_size``），把每个通道当作
   一张单通道图，用 ``lib.im2col`` 取出全部窗口；反向传播用它的伴随 ``lib.col2im``，
   重叠处的梯度相加。
@@ -103,10 +103,13 @@ class Pool(Layer):
     ----------
     kernel_size : int
         窗口边长 k（正方形窗口）。
-    stride : int，默认等于 kernel_size
+    stride : int，默认等于 kernel_size（窗口互不重叠）
         窗口每次移动的像素数。
     method : {'auto', 'reshape', 'im2col'}，默认 'auto'
         取窗口的路线（见模块说明），一般不用改；测试用它对照两条路线。
+
+    输入 ``x`` 形状 (N, C, H, W)，输出 (N, C, out_h, out_w)，
+    ``out_h = (H - k) // stride + 1``；每个通道各自池化，通道数不变。
     """
 
     def __init__(self, kernel_size, stride=None, method='auto'):
@@ -147,15 +150,7 @@ class Pool(Layer):
 
 
 class MaxPool(Pool):
-    """最大池化（max pooling）：每个 k×k 窗口取最大值。
-
-    Parameters
-    ----------
-    kernel_size : int
-    stride : int，默认等于 kernel_size（窗口互不重叠）
-
-    输入 ``x`` 形状 (N, C, H, W)，输出 (N, C, out_h, out_w)，
-    ``out_h = (H - k) // stride + 1``；每个通道各自池化，通道数不变。
+    """最大池化（max pooling）：每个 k×k 窗口取最大值。参数与形状见 ``Pool``。
 
     反向传播：输出对窗口里最大的那个输入的偏导是 1，对其余输入是 0，所以每个输出的梯度
     只流回它窗口里的最大值所在的位置（窗口重叠时，一个像素可能从几个窗口各收到一份，相加）。
@@ -166,7 +161,7 @@ class MaxPool(Pool):
     def forward(self, x: Tensor):
         self.check_input(x)
         windows = self.windows(x.data)                     # (N, C, k·k, out_h, out_w)
-        p = Tensor(windows.max(axis=2))
+        out = Tensor(windows.max(axis=2), parents=(x,))
 
         def gradient_fn():
             if not x.requires_grad:
@@ -174,28 +169,20 @@ class MaxPool(Pool):
             # 链式法则：∂max/∂x 在最大值处为 1，其余为 0。
             # 按行优先逐个看窗口里的 k·k 个位置（只循环 k·k 次，与图像大小无关）：
             # 等于最大值、且前面还没有位置认领过的，得到这个窗口的全部梯度。
-            grad_windows = np.empty(windows.shape, dtype=p.grad.dtype)
-            taken = np.zeros(p.data.shape, dtype=bool)
+            grad_windows = np.empty(windows.shape, dtype=out.grad.dtype)
+            taken = np.zeros(out.data.shape, dtype=bool)
             for t in range(windows.shape[2]):
-                first = (windows[:, :, t] == p.data) & ~taken
+                first = (windows[:, :, t] == out.data) & ~taken
                 taken |= first
-                np.multiply(p.grad, first, out=grad_windows[:, :, t])
+                np.multiply(out.grad, first, out=grad_windows[:, :, t])
             x.grad += self.scatter(grad_windows, x.data.shape)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 class AvgPool(Pool):
-    """平均池化（average pooling）：每个 k×k 窗口取平均值。
-
-    Parameters
-    ----------
-    kernel_size : int
-    stride : int，默认等于 kernel_size（窗口互不重叠）
-
-    输入 ``x`` 形状 (N, C, H, W)，输出 (N, C, out_h, out_w)，
-    ``out_h = (H - k) // stride + 1``；每个通道各自池化，通道数不变。
+    """平均池化（average pooling）：每个 k×k 窗口取平均值。参数与形状见 ``Pool``。
 
     反向传播：输出对窗口里每个输入的偏导都是 1/k²，所以每个输出的梯度平分给整个窗口。
     """
@@ -204,14 +191,14 @@ class AvgPool(Pool):
         self.check_input(x)
         k = self.kernel_size
         windows = self.windows(x.data)                     # (N, C, k·k, out_h, out_w)
-        p = Tensor(windows.mean(axis=2))
+        out = Tensor(windows.mean(axis=2), parents=(x,))
 
         def gradient_fn():
             if not x.requires_grad:
                 return
             # 链式法则：∂mean/∂x = 1/k²，对窗口里的每个像素都一样
-            share = np.broadcast_to((p.grad / (k * k))[:, :, None], windows.shape)
+            share = np.broadcast_to((out.grad / (k * k))[:, :, None], windows.shape)
             x.grad += self.scatter(share, x.data.shape)
 
-        p.gradient_fn, p.parents = gradient_fn, (x,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out

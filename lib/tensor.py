@@ -1,7 +1,15 @@
 """张量（Tensor）与自动微分（automatic differentiation）。
 
-每个由运算得到的张量都记住两件事：它的父张量 ``parents``，以及一个闭包
-``gradient_fn``——调用它，就把本张量的梯度按链式法则加到父张量的 ``grad`` 上。
+每个由运算得到的张量在创建时就记下它的父张量（``Tensor(data, parents=(x,))``，
+与 micrograd 的 ``Value(data, (self, other), '+')`` 同一个形状），随后挂上一个闭包
+``gradient_fn``——调用它，就把本张量的梯度按链式法则加到父张量的 ``grad`` 上::
+
+    out = Tensor(np.maximum(x.data, 0), parents=(x,))
+
+    def gradient_fn():
+        x.grad += out.grad * (x.data > 0)
+
+    out.gradient_fn = gradient_fn
 
 ``backward()`` 先对计算图做一次拓扑排序（topological sort），再按逆序逐个调用
 ``gradient_fn``。这样，一个张量即使被两处使用（例如 ``y = x * x``，或两条分支），
@@ -34,6 +42,8 @@ class Tensor:
     requires_grad : bool，默认 True
         是否需要这个张量的梯度。数据集给出的输入批次设为 False，
         卷积层和线性层就不必再算一份没人用的输入梯度。
+    parents : tuple of Tensor，默认 ()
+        由哪些张量算出（只有运算的输出才有；叶子张量为空）。
 
     Attributes
     ----------
@@ -44,12 +54,12 @@ class Tensor:
     parents : tuple of Tensor
     """
 
-    def __init__(self, data, requires_grad=True):
+    def __init__(self, data, requires_grad=True, parents=()):
         self.data = as_float_array(data)
         self.requires_grad = requires_grad
         self._grad = None
         self.gradient_fn = None
-        self.parents = ()
+        self.parents = tuple(parents)
 
     @property
     def grad(self):
@@ -145,25 +155,25 @@ class Tensor:
 
     def __add__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other)
-        p = Tensor(self.data + other.data)
+        out = Tensor(self.data + other.data, parents=(self, other))
 
         def gradient_fn():
-            self.grad += unbroadcast(p.grad, self.data.shape)
-            other.grad += unbroadcast(p.grad, other.data.shape)
+            self.grad += unbroadcast(out.grad, self.data.shape)
+            other.grad += unbroadcast(out.grad, other.data.shape)
 
-        p.gradient_fn, p.parents = gradient_fn, (self, other)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
     def __mul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other)
-        p = Tensor(self.data * other.data)
+        out = Tensor(self.data * other.data, parents=(self, other))
 
         def gradient_fn():
-            self.grad += unbroadcast(p.grad * other.data, self.data.shape)
-            other.grad += unbroadcast(p.grad * self.data, other.data.shape)
+            self.grad += unbroadcast(out.grad * other.data, self.data.shape)
+            other.grad += unbroadcast(out.grad * self.data, other.data.shape)
 
-        p.gradient_fn, p.parents = gradient_fn, (self, other)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
     def __neg__(self):
         return self * -1.0
@@ -179,13 +189,13 @@ class Tensor:
 
     def sum(self):
         """所有元素之和（标量张量）。"""
-        p = Tensor(self.data.sum())
+        out = Tensor(self.data.sum(), parents=(self,))
 
         def gradient_fn():
-            self.grad += p.grad  # 和对每个元素的偏导都是 1（广播）
+            self.grad += out.grad  # 和对每个元素的偏导都是 1（广播）
 
-        p.gradient_fn, p.parents = gradient_fn, (self,)
-        return p
+        out.gradient_fn = gradient_fn
+        return out
 
 
 def unbroadcast(grad, shape):

@@ -10,10 +10,18 @@ for _variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
 import re  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
+import matplotlib  # noqa: E402
+
+matplotlib.use('Agg')   # 测试里不开窗口：图只画在内存里
+
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import lib  # noqa: E402
+import lib.viz  # noqa: E402
+
+lib.viz.setup()         # 图里的汉字用已安装的中文字体（与各章的导入单元格一样，显式调用）
 
 CJK = re.compile(r'[\u4e00-\u9fff]')
 
@@ -28,6 +36,22 @@ def rng():
 def seeded_layers():
     """每个测试开始前固定各层的随机数种子，测试之间互不影响。"""
     lib.seed(0)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """每个测试结束后关掉它画的所有图。"""
+    yield
+    plt.close('all')
+
+
+@pytest.fixture(scope='session')
+def digits():
+    """tinymnist 的测试图像 (1000, 28, 28) 与整数标签 (1000,)（只读）。"""
+    images, labels = lib.load_digits()
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
-"""练习的自动检查（lib.checks）：参考答案通过；典型的错误答案失败，并且报出说得清的中文信息。"""
+"""练习的自动检查（lib.exercises）：参考答案通过；典型的错误答案失败，并且报出说得清的中文信息。"""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import signal
 
 import lib
-from lib import checks
-from lib.checks import CheckError
+from lib.exercises import ch1_intuition, ch2_im2col, ch3_training, ch4_pooling, harness
+from lib.exercises.harness import CheckError
+
+# 各章的检查与共用部分合在一个命名空间里，测试里统一写 checks.xxx
+MODULES = (harness, ch1_intuition, ch2_im2col, ch3_training, ch4_pooling)
+checks = SimpleNamespace(**{name: value for module in MODULES
+                            for name, value in vars(module).items() if not name.startswith('_')})
 
 # ---- 参考答案（与 lib 无关的写法，免得“拿 lib 检查 lib”） ----
 
@@ -16,7 +23,11 @@ def output_size(size, kernel_size, stride=1, padding=0):
 
 
 def correlate2d(image, kernel):
-    return signal.correlate2d(image, kernel, mode='valid')
+    k = kernel.shape[0]
+    out = np.empty((image.shape[0] - k + 1, image.shape[1] - k + 1))
+    for i, j in np.ndindex(out.shape):
+        out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+    return out
 
 
 def im2col_per_pixel(x, kernel_size, stride=1, padding=0):
@@ -77,18 +88,14 @@ def fails(check, answer, *fragments, **kwargs):
 
 PASSING = [
     (checks.check_output_size, output_size),
-    (checks.check_output_size, lib.output_size),
     (checks.check_correlate2d, correlate2d),
-    (checks.check_correlate2d, lambda im, kernel: lib.conv2d_loop(im[None, None], kernel[None, None])[0, 0]),
     (checks.check_diagonal_kernel, lambda: DIAGONAL),
     (checks.check_diagonal_kernel, lambda: -DIAGONAL.T),                      # 另一种极性
     (checks.check_diagonal_kernel, lambda: DIAGONAL[:, ::-1]),                # 另一条对角线
     (checks.check_diagonal_kernel, lambda: [[1, 0, 0], [0, 0, 0], [0, 0, -1]]),   # 列表也行
     (checks.check_diagonal_kernel, lambda: np.array([[2, 1, 0], [1, 0, -1], [0, -1, -2]])),
     (checks.check_im2col, im2col_per_pixel),
-    (checks.check_im2col, lib.im2col),
     (checks.check_col2im, col2im_per_pixel),
-    (checks.check_col2im, lib.col2im),
     (checks.check_conv_backward, conv_backward),
     (checks.check_parameter_count, parameter_count),
 ]
@@ -101,8 +108,8 @@ def test_reference_answers_pass(check, answer, capsys):
 
 
 @pytest.mark.parametrize('check, answer', [
-    (checks.check_output_size, output_size), (checks.check_im2col, lib.im2col),
-    (checks.check_col2im, lib.col2im), (checks.check_conv_backward, conv_backward),
+    (checks.check_output_size, output_size), (checks.check_im2col, im2col_per_pixel),
+    (checks.check_col2im, col2im_per_pixel), (checks.check_conv_backward, conv_backward),
     (checks.check_diagonal_kernel, lambda: DIAGONAL), (checks.check_correlate2d, correlate2d),
     (checks.check_parameter_count, parameter_count),
 ], ids=lambda v: getattr(v, '__name__', '')[:30])
@@ -156,7 +163,7 @@ def test_correlate2d_transposed_kernel():
 
 
 def test_correlate2d_flipped_kernel_is_convolution():
-    fails(checks.check_correlate2d, lambda image, kernel: signal.convolve2d(image, kernel, mode='valid'),
+    fails(checks.check_correlate2d, lambda image, kernel: correlate2d(image, kernel[::-1, ::-1]),
           '数值不对', '第一个不同的位置')
 
 
@@ -206,14 +213,14 @@ def test_diagonal_kernel_robust_over_many_images():
 
 def test_im2col_windows_as_rows():
     def rows(x, k, stride=1, padding=0):
-        return lib.im2col(x, k, stride, padding).transpose(0, 2, 1)
+        return im2col_per_pixel(x, k, stride, padding).transpose(0, 2, 1)
 
     fails(checks.check_im2col, rows, '每个窗口应该是一列', '期望 (2, 27, 35)，实际 (2, 35, 27)')
 
 
 def test_im2col_row_order_channel_last():
     def channel_last(x, k, stride=1, padding=0):       # 每列按 (m, n, c) 排，与 weight.reshape(F, -1) 对不上
-        cols = lib.im2col(x, k, stride, padding)
+        cols = im2col_per_pixel(x, k, stride, padding)
         N, _, P = cols.shape
         return cols.reshape(N, x.shape[1], k * k, P).transpose(0, 2, 1, 3).reshape(N, -1, P)
 
@@ -222,21 +229,21 @@ def test_im2col_row_order_channel_last():
 
 def test_im2col_missing_channels():
     def first_channel(x, k, stride=1, padding=0):      # 只取了第 0 个通道
-        return lib.im2col(x[:, :1], k, stride, padding)
+        return im2col_per_pixel(x[:, :1], k, stride, padding)
 
     fails(checks.check_im2col, first_channel, '形状不对', '期望形状 (2, 27, 35)，实际形状 (2, 9, 35)')
 
 
 def test_im2col_ignores_stride_or_padding():
-    fails(checks.check_im2col, lambda x, k, stride=1, padding=0: lib.im2col(x, k, 1, padding),
+    fails(checks.check_im2col, lambda x, k, stride=1, padding=0: im2col_per_pixel(x, k, 1, padding),
           '形状不对', 'stride=2，padding=1', '期望形状 (2, 18, 9)，实际形状 (2, 18, 30)')
-    fails(checks.check_im2col, lambda x, k, stride=1, padding=0: lib.im2col(x, k, stride, 0),
+    fails(checks.check_im2col, lambda x, k, stride=1, padding=0: im2col_per_pixel(x, k, stride, 0),
           '形状不对', 'stride=2，padding=1', '期望形状 (2, 18, 9)，实际形状 (2, 18, 4)')
 
 
 def test_im2col_wrong_on_a_single_kind_of_case_still_fails():
     def wrong_for_big_padding(x, k, stride=1, padding=0):
-        cols = lib.im2col(x, k, stride, padding)
+        cols = im2col_per_pixel(x, k, stride, padding)
         return cols + (padding == 2)
 
     fails(checks.check_im2col, wrong_for_big_padding, 'padding=2', '数值不对')
@@ -246,7 +253,7 @@ def test_im2col_exception_names_the_case():
     def crash(x, k, stride=1, padding=0):
         if stride == 2:
             raise ValueError('boom')
-        return lib.im2col(x, k, stride, padding)
+        return im2col_per_pixel(x, k, stride, padding)
 
     fails(checks.check_im2col, crash,
           '出错了', '输入形状 (N, C, H, W) = (2, 2, 6, 5)', 'stride=2', 'ValueError: boom')
@@ -271,7 +278,7 @@ def test_col2im_assign_instead_of_add():
 def test_col2im_forgets_to_crop_padding():
     def uncropped(cols, input_shape, k, stride=1, padding=0):
         N, C, H, W = input_shape
-        return np.pad(lib.col2im(cols, input_shape, k, stride, padding),
+        return np.pad(col2im_per_pixel(cols, input_shape, k, stride, padding),
                       ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
     fails(checks.check_col2im, uncropped, '形状不对', '期望形状 (2, 2, 6, 5)，实际形状 (2, 2, 8, 7)')
@@ -281,7 +288,7 @@ def test_conv_backward_dw_not_summed_over_batch():
     def per_image(x, weight, grad_out, stride=1, padding=0):
         dx, _, db = conv_backward(x, weight, grad_out, stride, padding)
         N, F, k = x.shape[0], weight.shape[0], weight.shape[2]
-        cols = lib.im2col(x, k, stride, padding)
+        cols = im2col_per_pixel(x, k, stride, padding)
         dw = (grad_out.reshape(N, F, -1) @ cols.transpose(0, 2, 1)).reshape(N, *weight.shape)
         return dx, dw, db
 
@@ -459,3 +466,72 @@ def test_avg_pool_check_catches_sum_instead_of_mean():
 def test_avg_pool_check_catches_max():
     with pytest.raises(checks.CheckError, match='数值不对'):
         checks.check_avg_pool(loop_pool(np.max))
+
+
+# ---- 不能把练习交给 lib 去做 ----
+
+def delegate_parameter_count(**params):
+    return lib.zoo.seed_network(**params).parameter_count()
+
+
+def delegate_conv_backward(x, weight, grad_out, stride=1, padding=0):
+    layer = lib.Convolution(weight.shape[1], weight.shape[0], weight.shape[2], stride, padding)
+    layer.astype(np.float64).weight.data = weight.copy()
+    x_tensor = lib.Tensor(x.copy())
+    layer(x_tensor).backward(grad_out)
+    return x_tensor.grad, layer.weight.grad, layer.bias.grad
+
+
+DELEGATIONS = [
+    ('check_output_size', lambda *a, **k: lib.output_size(*a, **k), 'lib.output_size'),
+    ('check_correlate2d', lambda image, kernel: lib.conv2d_loop(image[None, None], kernel[None, None])[0, 0],
+     'lib.conv2d_loop'),
+    ('check_correlate2d', lambda image, kernel: signal.correlate2d(image, kernel, 'valid'), 'correlate2d'),
+    ('check_im2col', lambda *a, **k: lib.im2col(*a, **k), 'lib.im2col'),
+    ('check_im2col', lib.convolution.im2col, 'lib.im2col'),                # 直接交出 lib 的函数本身
+    ('check_col2im', lambda *a, **k: lib.col2im(*a, **k), 'lib.col2im'),
+    ('check_conv_backward', delegate_conv_backward, 'lib.Convolution.forward'),
+    ('check_parameter_count', delegate_parameter_count, 'lib.seed_network'),
+    ('check_max_pool', lambda x, k, stride=None: lib.MaxPool(k, stride)(lib.Tensor(x)).data,
+     'lib.MaxPool.forward'),
+    ('check_avg_pool', lambda x, k, stride=None: lib.AvgPool(k, stride)(lib.Tensor(x)).data,
+     'lib.AvgPool.forward'),
+]
+
+
+@pytest.mark.parametrize('check, answer, name', DELEGATIONS, ids=[f'{c}-{n}' for c, _, n in DELEGATIONS])
+def test_checks_refuse_delegating_to_lib(check, answer, name):
+    with pytest.raises(CheckError) as info:
+        getattr(checks, check)(answer)
+    message = str(info.value)
+    assert '这个练习要你自己写出' in message and name in message, message
+
+
+def test_lib_used_as_a_tool_is_still_allowed(capsys):
+    """用 lib 的另一个函数当工具（例如用 lib.im2col 写池化）可以：只禁止练习本身的那个函数。"""
+    def max_pool_with_im2col(x, kernel_size, stride=None):
+        stride = stride or kernel_size
+        N, C, H, W = x.shape
+        out_h, out_w = lib.output_size(H, kernel_size, stride), lib.output_size(W, kernel_size, stride)
+        cols = lib.im2col(x.reshape(N * C, 1, H, W), kernel_size, stride)
+        return cols.max(axis=1).reshape(N, C, out_h, out_w)
+    checks.check_max_pool(max_pool_with_im2col)
+    assert '✓ 通过' in capsys.readouterr().out
+
+
+def test_guard_is_off_after_the_check():
+    with pytest.raises(CheckError):
+        checks.check_im2col(lambda *a, **k: lib.im2col(*a, **k))
+    assert lib.im2col(np.zeros((1, 1, 3, 3)), 3).shape == (1, 9, 1)      # 检查之外照常可用
+
+
+def test_rendered_traceback_hides_internal_frames():
+    """IPython 显示 CheckError 时只给中文信息和学习者自己出错的那一行，不显示检查与 lib 的内部调用栈。"""
+    def broken_im2col(x, kernel_size, stride=1, padding=0):
+        return x[:, :, :, :, 99]                       # IndexError，在学习者自己的代码里
+    with pytest.raises(CheckError) as info:
+        checks.check_im2col(broken_im2col)
+    rendered = '\n'.join(info.value._render_traceback_())
+    assert 'broken_im2col' in rendered and 'x[:, :, :, :, 99]' in rendered
+    assert 'CheckError: broken_im2col 在这个情形上出错了' in rendered
+    assert '/lib/' not in rendered, rendered

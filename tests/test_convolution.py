@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_ok, layer_gradient_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 
 from lib import Convolution, Tensor, col2im, conv2d_loop, im2col, output_size
+from lib.gradcheck import assert_gradients_ok, layer_gradient_errors
 
 # ---- 梯度检验 ----
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_ok, layer_gradient_errors
 
 import lib
 from lib import Convolution, Dropout, Flatten, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, Tensor
+from lib.gradcheck import assert_gradients_ok, layer_gradient_errors
 
 
 def away_from_zero(rng, shape, low=0.1):

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_ok, loss_gradient_error
 
 from lib import BCELoss, CELoss, MSELoss, Tensor
+from lib.gradcheck import assert_gradients_ok, loss_gradient_error
 
 
 def one_hot(labels, classes):

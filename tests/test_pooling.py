@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_ok, layer_gradient_errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lib
 from lib import AvgPool, MaxPool, Tensor
+from lib.gradcheck import assert_gradients_ok, layer_gradient_errors
 from lib.pooling import pool_windows, pool_windows_adjoint
 
 POOLS = [MaxPool, AvgPool]

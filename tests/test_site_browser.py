@@ -28,7 +28,8 @@ import numpy as np
 import pytest
 from browser import console_errors, make_driver, requested_urls
 
-from lib import viz
+import lib
+from lib.viz import ch1_intuition as viz
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
@@ -286,7 +287,7 @@ def test_explorer_matches_lib(driver, site):
     assert explorer.get_attribute('data-ready') == '1', '探索器的脚本没有运行'
     config = json.loads(driver.execute_script(
         'return arguments[0].querySelector(\'script[type="application/json"]\').textContent', explorer))
-    images, _ = viz.load_digits()
+    images, _ = lib.load_digits()
 
     def role(name):
         return explorer.find_elements(By.CSS_SELECTOR, f'[data-role="{name}"]')
@@ -402,7 +403,7 @@ def test_explorer_data_is_lib_data():
                       text, re.S)
     assert match, f'{EXPLORER_PAGE}.html 里没有探索器的 JSON 配置'
     config = json.loads(match.group(1).replace('<\\/', '</'))
-    images, labels = viz.load_digits()
+    images, labels = lib.load_digits()
     for d in config['digits']:
         assert labels[d['index']] == d['label']
         np.testing.assert_allclose(np.array(d['pixels'], dtype=float), images[d['index']], atol=1e-4, rtol=0)

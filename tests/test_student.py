@@ -1,4 +1,5 @@
-"""学生版（lib.student）：没有答案、没有隐藏检查，检查单元格还在，从头运行只在练习里报 NotImplementedError。
+"""学生版（booktools.student）：没有答案、没有隐藏检查，检查单元格还在，
+从头运行只在练习里报 NotImplementedError。
 
 参考答案的“指纹”直接从教师版（chapters/*.ipynb）里取：编程题 BEGIN/END SOLUTION 之间的代码行、
 隐藏检查的代码行、思考题解答单元格里的文字；只取在教师版别处没有出现过的那些，
@@ -14,7 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from lib.student import RAISES, TEXT_STUB, write_student_versions
+from booktools.student import RAISES, TEXT_STUB, write_student_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / 'chapters').glob('*.ipynb'))
@@ -56,7 +57,7 @@ def private_and_public(nb):
     return private, '\n'.join(public)
 
 
-LIB_SOURCE = '\n'.join(path.read_text(encoding='utf-8') for path in sorted((ROOT / 'lib').glob('*.py')))
+LIB_SOURCE = '\n'.join(path.read_text(encoding='utf-8') for path in sorted((ROOT / 'lib').rglob('*.py')))
 
 
 def fingerprints(nb):
@@ -231,7 +232,7 @@ def test_student_book_has_no_solutions():
             assert '练习' in text and re.sub(r'\s+', '', TEXT_STUB) in text
 
 
-# ---- lib.student 本身（小笔记本，不执行） ----
+# ---- booktools.student 本身（小笔记本，不执行） ----
 
 def tiny_notebook():
     nb = nbformat.v4.new_notebook(metadata={'kernelspec': {'name': 'python3', 'display_name': 'Python 3',
@@ -250,7 +251,7 @@ def tiny_notebook():
 
 
 def test_student_notebook_on_a_tiny_notebook():
-    from lib.student import student_notebook
+    from booktools.student import student_notebook
     teacher = tiny_notebook()
     student = student_notebook(teacher)
     assert 'secret_helper' in teacher.cells[1].source                  # 不改动传入的笔记本
@@ -263,7 +264,7 @@ def test_student_notebook_on_a_tiny_notebook():
 
 
 def test_solution_markers_outside_solution_cells_are_refused():
-    from lib.student import student_notebook
+    from booktools.student import student_notebook
     nb = tiny_notebook()
     nb.cells[0].source = '### BEGIN SOLUTION\nanswer = 1\n### END SOLUTION'
     with pytest.raises(RuntimeError, match='non-solution cell'):
@@ -273,7 +274,7 @@ def test_solution_markers_outside_solution_cells_are_refused():
 def test_student_book_config_and_staging(tmp_path, student_dir):
     import yaml
 
-    from lib.student import stage_student_book
+    from booktools.student import stage_student_book
     staging = stage_student_book(ROOT, student_dir, tmp_path / 'src')
     config = yaml.safe_load((staging / '_config.yml').read_text(encoding='utf-8'))
     options = config['sphinx']['config']

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from gradcheck import assert_gradients_ok, numerical_gradient, relative_error
 
 from lib import Linear, ReLU, Sigmoid, Tanh, Tensor
+from lib.gradcheck import assert_gradients_ok, numerical_gradient, relative_error
 
 
 def fresh(array):

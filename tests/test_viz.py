@@ -10,24 +10,16 @@
 import re
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy import signal
 
-matplotlib.use('Agg')
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from scipy import signal  # noqa: E402
-
-import lib  # noqa: E402
-from lib import viz  # noqa: E402
+import lib
+from lib.viz import ch1_intuition as viz
+from lib.viz import style
 
 pytest.importorskip('ipywidgets')
-
-
-@pytest.fixture(scope='module')
-def digits():
-    return viz.load_digits()
 
 
 @pytest.fixture
@@ -37,11 +29,6 @@ def explorer(digits):
     yield e
     plt.close(e.figure.fig)
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close('all')
 
 
 def layer_output(image, kernel):
@@ -196,10 +183,10 @@ def test_identity_kernel_crops_the_image(digits):
 def test_text_color_contrast():
     fig, ax = plt.subplots()
     artist = ax.imshow(np.array([[-1.0, 0.0, 1.0]]), cmap='RdBu_r', vmin=-1, vmax=1)
-    colors = viz.text_color(artist, np.array([-1.0, 0.0, 0.9, 1.0]))
+    colors = style.text_color(artist, np.array([-1.0, 0.0, 0.9, 1.0]))
     assert list(colors) == ['white', 'black', 'white', 'white']
     gray = ax.imshow(np.zeros((1, 1)), cmap='gray', vmin=0, vmax=1)
-    assert viz.text_color(gray, 0.1) == 'white' and viz.text_color(gray, 0.9) == 'black'
+    assert style.text_color(gray, 0.1) == 'white' and style.text_color(gray, 0.9) == 'black'
 
 
 def contrast(rgb, text):
@@ -296,7 +283,7 @@ def measure_redraw(repeats=20):
     * 更新图元：``KernelFigure.update``（含上面的计算，再改图元的数据与文字）；
     * 渲染：``canvas.draw()``，以及控件实际显示用的 PNG（``figure_png``）。
     """
-    images, labels = viz.load_digits()
+    images, labels = lib.load_digits()
     figure = viz.KernelFigure(images[0], '竖直边缘', label=labels[0])
     canvas = figure.fig.canvas
     canvas.draw()
@@ -312,7 +299,7 @@ def measure_redraw(repeats=20):
     compute = timed(lambda row, col, kernel: viz.kernel_state(figure.image, kernel, row, col))
     artists = timed(lambda row, col, kernel: figure.update(row, col, kernel))
     draw = timed(lambda row, col, kernel: canvas.draw())
-    png = timed(lambda row, col, kernel: viz.figure_png(figure.fig))
+    png = timed(lambda row, col, kernel: draw.figure_png(figure.fig))
     plt.close('all')
     return {'计算 kernel_state': compute, '更新图元 KernelFigure.update': artists,
             '渲染 canvas.draw': draw, '渲染 PNG（控件显示）': png}
@@ -325,7 +312,7 @@ if __name__ == '__main__':
 
 def test_animation_html_is_self_contained():
     """动画 HTML 不引用任何外部网站（原本的 Font Awesome 来自 CDN），帧图片有替代文字。"""
-    images, labels = viz.load_digits()
+    images, labels = lib.load_digits()
     html = viz.animation_html(viz.sliding_animation(images[0], '模糊', step=13), alt='测试动画')
     assert 'http://' not in html and 'https://' not in html
     assert 'class="fa' not in html

@@ -6,16 +6,12 @@
 
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use('Agg')
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import lib  # noqa: E402
-from lib import viz_im2col as vi  # noqa: E402
+import lib
+from lib.viz import ch2_im2col as vi
 
 SETTINGS = [(1, 0), (1, 1), (2, 0), (2, 1), (1, 2), (3, 2), (2, 2)]
 

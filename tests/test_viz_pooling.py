@@ -5,39 +5,30 @@
 逐层形状表与参数个数、平移后的准确率。
 """
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy import signal
 
-matplotlib.use('Agg')
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from scipy import signal  # noqa: E402
-
-import lib  # noqa: E402
-import lib.augment  # noqa: E402
-from lib import viz  # noqa: E402
-from lib import viz_pooling as vp  # noqa: E402
+import lib
+import lib.augment
+from lib.viz import ch4_pooling as vp
+from lib.viz.kernels import KERNELS
 
 pytest.importorskip('ipywidgets')
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close('all')
-
 
 @pytest.fixture(scope='module')
 def digits():
-    images, labels = vp.load_digits()
+    images, labels = lib.load_digits()
     return images[:30], labels[:30]
 
 
 def reference_pooled(image, kernel_name, size, mode):
     """独立于控件的参照：SciPy 互相关（补一圈 0）→ ReLU → 逐窗口循环池化。"""
     padded = np.pad(np.asarray(image, dtype=np.float64), 1)
-    kernel = viz.KERNELS[kernel_name].astype(np.float64)
+    kernel = KERNELS[kernel_name].astype(np.float64)
     fmap = np.maximum(signal.correlate2d(padded, kernel, mode='valid'), 0)
     h, w = fmap.shape[0] // size, fmap.shape[1] // size
     out = np.zeros((h, w))
@@ -85,7 +76,7 @@ def test_every_change_redraws_once(digits, monkeypatch):
     """每改一个控件，图就重画一次，放进控件自己的 output（没有内核时 Output 不收集，这里直接记下调用）。"""
     images, labels = digits
     calls = []
-    monkeypatch.setattr(vp, 'display_figure', lambda output, fig: calls.append((output, fig)))
+    monkeypatch.setattr(lib.viz.explorer, 'display_figure', lambda output, fig: calls.append((output, fig)))
     explorer = vp.PoolingExplorer(images, labels)
     assert len(calls) == 1
     explorer.size.value = 3

@@ -5,29 +5,19 @@
 另外检查错分画廊恰好挑出预测与标签不同的数字，参数分布加起来等于 parameter_count()。
 """
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use('Agg')
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import lib  # noqa: E402
-from lib import viz_training as vt  # noqa: E402
+import lib
+from lib.viz import ch3_training as vt
 
 pytest.importorskip('ipywidgets')
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close('all')
-
 
 @pytest.fixture(scope='module')
 def digits():
-    images, labels = vt.load_digits()
+    images, labels = lib.load_digits()
     return images[:40], labels[:40]
 
 
@@ -49,7 +39,7 @@ def trained():
                         progress=False)
     model.train(data, 1)
     network.eval()
-    images, _ = vt.load_digits()
+    images, _ = lib.load_digits()
     predictions = network(lib.Tensor(images[:40, None]))
     return network, predictions
 
@@ -121,9 +111,9 @@ def test_feature_map_state_rejects_bad_input(digits):
     with pytest.raises(ValueError, match='通道'):
         vt.feature_map_state(conv, images[0], 4)
     with pytest.raises(ValueError, match='单通道'):
-        vt.feature_maps(lib.Convolution(3, 4, 3), images[0])
+        vt.layer_feature_maps(lib.Convolution(3, 4, 3), images[0])
     with pytest.raises(ValueError, match='形状'):
-        vt.feature_maps(conv, images[:2])
+        vt.layer_feature_maps(conv, images[:2])
     with pytest.raises(ValueError, match='卷积层'):
         vt.FeatureMapExplorer(lib.Sequential([lib.Flatten(), lib.Linear(784, 10)]), images)
 

@@ -1,4 +1,4 @@
-"""lib.web 与 lib/explorer.js 的测试：在线书里的卷积核探索器必须与 lib 算得一样。
+"""booktools.web 与 booktools/explorer.js 的测试：在线书里的卷积核探索器必须与 lib 算得一样。
 
 (a) 纯 Python：JSON 配置里的数字与卷积核预设就是 ``lib.viz`` 的数据。
 (b) 浏览器：用 Selenium 驱动无头 Chromium 打开只含探索器的页面，改数字、预设、单个权重、
@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from browser import console_errors, make_driver, requested_urls, write_page
 
-from lib import viz, web
+import lib
+from booktools import web
+from lib.viz import ch1_intuition as viz
 
 JSON_CONFIG = re.compile(r'<script type="application/json">(.*?)</script>', re.S)
 SIZE = 26          # 28 - 3 + 1
@@ -24,7 +26,7 @@ TOLERANCE = 1e-3   # 页面里的像素保留 4 位小数，9 个乘积的误差
 
 @pytest.fixture(scope='module')
 def digits():
-    return viz.load_digits()
+    return lib.load_digits()
 
 
 @pytest.fixture(scope='module')

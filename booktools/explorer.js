@@ -15,7 +15,6 @@
   }
   const K = 3;                          // 卷积核边长
   const SCALE = 8;                      // 画布上每个像素占 8×8 个屏幕像素
-  const ORANGE = '#ff7f0e';             // 窗口与当前输出像素的框线颜色
   const CSS = `
 .kernel-explorer{font-size:14px;line-height:1.4;border:1px solid #ccc;border-radius:6px;padding:10px;
   margin:1em 0;background:#fff;color:#222;color-scheme:light}
@@ -51,12 +50,21 @@
     return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
   }
 
-  // 红蓝色图（红正蓝负，0 为近白色），t ∈ [-1, 1]，返回 [r, g, b]
+  // 颜色都来自配置里的 palette（Python 的 lib.viz.style.palette_data() 在构建时写入），
+  // 与笔记本里的图同一套：红蓝色图（红正蓝负，0 为近白色）、框线色、黑白字的亮度分界。
+  let palette = null;
+
+  // 红蓝色图在 t ∈ [-1, 1] 处的颜色 [r, g, b]（在 palette.diverging 的采样点里取最近的一个）
   function diverging(t) {
-    const white = [247, 247, 247];
-    const end = t >= 0 ? [178, 24, 43] : [33, 102, 172];
-    const a = Math.min(Math.abs(t), 1);
-    return white.map((w, c) => Math.round(w + (end[c] - w) * a));
+    const lut = palette.diverging;
+    const a = Math.max(-1, Math.min(1, t));
+    return lut[Math.round((a + 1) / 2 * (lut.length - 1))];
+  }
+
+  // 相对亮度（WCAG 2），与 lib.viz.style.relative_luminance 同一公式
+  function luminance(c) {
+    const lin = c.map(v => { const s = v / 255; return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
   }
 
   function gray(v) { const g = Math.round(255 * v); return [g, g, g]; }   // 灰度：0 黑、1 白
@@ -64,7 +72,7 @@
 
   // 表格的一格：写上数值，按颜色 c 涂底色，并选对比度高的字色
   function paint(cell, value, c) {
-    const dark = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] < 140;
+    const dark = luminance(c) <= palette.luminance_threshold;
     Object.assign(cell.style, {background: rgb(c), color: dark ? '#fff' : '#000'});
     cell.textContent = fmt(value, 2);
     cell.dataset.value = cell.title = String(value);
@@ -102,6 +110,7 @@
     const source = div.querySelector('script[type="application/json"]');
     const config = JSON.parse(source.textContent);
     const digits = config.digits, presets = config.presets;
+    palette = config.palette;
     const side = digits[0].pixels.length;                 // 输入边长 28
     const size = side - K + 1;                            // 输出边长：28 - 3 + 1 = 26
 
@@ -194,7 +203,7 @@
         ctx.fillStyle = rgb(gray(v));
         ctx.fillRect(x * SCALE, y * SCALE, SCALE, SCALE);
       }));
-      ctx.strokeStyle = ORANGE;
+      ctx.strokeStyle = palette.highlight;
       ctx.lineWidth = 2;
       ctx.strokeRect(j * SCALE + 1, i * SCALE + 1, K * SCALE - 2, K * SCALE - 2);
       input.setAttribute('aria-label', `数字 ${d.label} 的 ${side}×${side} 灰度图，` +
@@ -206,10 +215,10 @@
       ctx = fmap.getContext('2d');
       const done = position();
       Y.forEach((line, y) => line.forEach((v, x) => {
-        ctx.fillStyle = y * size + x <= done ? rgb(diverging(v / fmax)) : '#c8c8c8';
+        ctx.fillStyle = y * size + x <= done ? rgb(diverging(v / fmax)) : palette.pending;
         ctx.fillRect(x * SCALE, y * SCALE, SCALE, SCALE);
       }));
-      ctx.strokeStyle = ORANGE;                             // 框在格子外沿，格子本身的颜色仍看得见
+      ctx.strokeStyle = palette.highlight;                             // 框在格子外沿，格子本身的颜色仍看得见
       ctx.lineWidth = 2;
       ctx.strokeRect(j * SCALE - 1, i * SCALE - 1, SCALE + 2, SCALE + 2);
       fmap.setAttribute('aria-label', `${size}×${size} 特征图，已算到第 ${i} 行第 ${j} 列，` +

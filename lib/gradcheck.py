@@ -1,12 +1,14 @@
 """梯度检验（gradient check）：用中心差分在 float64 下核对反向传播。
 
+全书只有这一份数值梯度与相对误差：lib 的测试和练习的检查（``lib.exercises``）都用它。
+
 对层：取随机的上游梯度 G，令 loss = Σ y·G，于是 ``y.backward(G)`` 给出的梯度
 应等于数值梯度 (f(θ + ε) - f(θ - ε)) / 2ε。对输入和每个参数都核对。
 """
 
 import numpy as np
 
-from lib import Tensor
+from .tensor import Tensor
 
 EPS = 1e-6
 TOLERANCE = 1e-6
@@ -22,7 +24,13 @@ def relative_error(analytic, numeric):
 
 
 def numerical_gradient(f, array, eps=EPS):
-    """就地扰动 ``array`` 的每个元素，返回 f 对它的中心差分梯度。"""
+    """中心差分 ``(f(θ+ε) - f(θ-ε)) / 2ε``：逐个就地扰动 ``array`` 的元素（用完恢复）。
+
+    Parameters
+    ----------
+    f : callable，无参数，返回标量；它读取的正是 ``array``。
+    array : ndarray，float64
+    """
     grad = np.zeros_like(array, dtype=np.float64)
     for index in np.ndindex(array.shape):
         original = array[index]
@@ -71,5 +79,6 @@ def loss_gradient_error(loss_fn, p, y):
 
 
 def assert_gradients_ok(errors, tolerance=TOLERANCE):
+    """``errors`` 是 {名字: 相对误差}；有一个不小于 ``tolerance`` 就报错。"""
     bad = {name: err for name, err in errors.items() if not err < tolerance}
     assert not bad, f'梯度检验未通过（相对误差 ≥ {tolerance}）：{bad}'

@@ -15,8 +15,8 @@
 
 命令行::
 
-    python -m lib.student SRC_DIR OUT_DIR            # SRC_DIR 里每个 .ipynb 的学生版写到 OUT_DIR
-    python -m lib.student --stage-book ROOT STUDENT_CHAPTERS STAGING
+    python -m booktools.student SRC_DIR OUT_DIR            # SRC_DIR 里每个 .ipynb 的学生版写到 OUT_DIR
+    python -m booktools.student --stage-book ROOT STUDENT_CHAPTERS STAGING
         # 在 STAGING 里搭好学生版书的源文件：复制书的配置、目录、前言、参考文献、图片和学生版各章，
         # 并改写 _config.yml：不复制源文件、不给下载按钮、不给指向（含答案的）仓库的按钮
 """
@@ -159,13 +159,13 @@ def stage_student_book(root, student_chapters, staging):
     shutil.copytree(student_chapters, staging / 'chapters')
     config = yaml.safe_load((root / '_config.yml').read_text(encoding='utf-8'))
     text = yaml.safe_dump(student_config(config), allow_unicode=True, sort_keys=False)
-    (staging / '_config.yml').write_text('# 学生版的配置：由 lib/student.py 从 _config.yml 生成\n' + text,
-                                         encoding='utf-8')
+    header = '# 学生版的配置：由 booktools/student.py 从 _config.yml 生成\n'
+    (staging / '_config.yml').write_text(header + text, encoding='utf-8')
     return staging
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog='python -m lib.student',
+    parser = argparse.ArgumentParser(prog='python -m booktools.student',
                                      description='生成学生版笔记本或学生版书的源文件')
     parser.add_argument('--stage-book', action='store_true',
                         help='搭学生版书的源文件：ROOT STUDENT_CHAPTERS STAGING')

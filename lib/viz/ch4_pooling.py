@@ -1,4 +1,4 @@
-"""画图、控件与小工具（第 4 章）：池化与更深的网络。
+"""画图、控件与小工具（第 4 章 池化与更深的网络）。
 
 图里的每个数字都来自 lib：特征图由 ``lib.Convolution``（固定的卷积核预设）与 ``lib.ReLU`` 算出，
 池化由 ``lib.MaxPool``、``lib.AvgPool`` 算出，平移用 ``lib.augment.shift_images``，
@@ -10,7 +10,7 @@
 * ``shift_change``、``shift_change_curves``、``shift_change_plot``、``shift_example_figure``：
   数字平移几个像素后，卷积特征图与池化后的特征图各变了多少。
 * ``receptive_fields``、``input_gradient``、``footprint``、``receptive_field_figure``：感受野的公式与实测。
-* ``layer_rows``、``markdown_table``：逐层的输出形状与参数个数。
+* ``layer_rows``：逐层的输出形状与参数个数（表格用 ``lib.viz.draw.markdown_table``）。
 * ``shifted_accuracy``：把测试数字平移后的准确率。
 """
 
@@ -18,24 +18,27 @@ import numpy as np
 from matplotlib import pyplot as plt
 from matplotlib.colors import ListedColormap
 
-from .augment import shift_images
-from .convolution import Convolution
-from .layers import Flatten, ReLU, Sequential
-from .pooling import AvgPool, MaxPool, Pool
-from .tensor import Tensor, shape_error
-from .viz import FONT, KERNELS, display_figure, load_digits, show_image
-from .viz_im2col import draw_numbers, outline
+from ..augment import shift_images
+from ..convolution import Convolution
+from ..data import accuracy, load_digits
+from ..layers import Flatten, ReLU, Sequential
+from ..pooling import AvgPool, MaxPool, Pool
+from ..tensor import Tensor, shape_error
+from .draw import draw_numbers, markdown_table, outline, show_image
+from .explorer import Explorer
+from .kernels import fixed_convolution
+from .style import POOL_COLORS
 
-__all__ = ['FONT', 'DEMO_KERNELS', 'POOL_SIZES', 'MODES', 'pool_example_figure', 'preset_convolution',
+__all__ = ['DEMO_KERNELS', 'POOL_SIZES', 'MODES', 'pool_example_figure', 'fixed_convolution',
            'make_pool', 'pooling_state', 'PoolingFigure', 'PoolingExplorer', 'pooling_grid',
            'shift_change', 'shift_change_curves', 'shift_change_plot', 'shift_example_figure',
            'receptive_fields', 'input_gradient', 'footprint', 'receptive_field_figure',
            'layer_rows', 'markdown_table', 'shifted_accuracy', 'load_digits']
 
+
 DEMO_KERNELS = ('恒等', '水平边缘', '竖直边缘', '拉普拉斯')   # 控件与静态图用的固定卷积核
 POOL_SIZES = (2, 3, 4)
 MODES = {'max': '最大池化', 'avg': '平均池化'}
-WINDOW_COLORS = ('#e8743b', '#4c9be8', '#5bb774', '#b07cc6')   # 小例子里四个窗口的颜色
 
 
 def make_pool(size, mode):
@@ -67,7 +70,7 @@ def pool_example_figure(x, k=2):
                      vmin=x.min() - 0.5 * np.ptp(x), vmax=x.max() * 1.6)
     for index in range(out_h * out_w):
         i, j = divmod(index, out_w)
-        color = WINDOW_COLORS[index % len(WINDOW_COLORS)]
+        color = POOL_COLORS[index % len(POOL_COLORS)]
         outline(axes[0], i * k, j * k, k, k, color=color, linewidth=3)
         for ax in axes[1:]:
             outline(ax, i, j, 1, 1, color=color, linewidth=3)
@@ -76,16 +79,6 @@ def pool_example_figure(x, k=2):
 
 
 # ---- 池化前后的特征图：控件与静态图 ----
-
-def preset_convolution(kernels=DEMO_KERNELS, padding=1):
-    """把卷积核预设装进一层 ``lib.Convolution(1, F, 3, padding=padding)``。
-
-    默认补一圈 0，特征图与输入一样大。
-    """
-    weights = np.stack([KERNELS[name] for name in kernels])[:, None]      # (F, 1, 3, 3)
-    conv = Convolution(1, len(kernels), 3, padding=padding)
-    conv.weight.data = weights.astype(np.float32)
-    return conv
 
 
 def pooling_state(image, size=2, mode='max', kernels=DEMO_KERNELS):
@@ -106,7 +99,7 @@ def pooling_state(image, size=2, mode='max', kernels=DEMO_KERNELS):
     if image.ndim != 2:
         raise shape_error('pooling_state', '单张灰度图，形状 (H, W)', image.shape)
     pool = make_pool(size, mode)
-    maps = ReLU()(preset_convolution(kernels)(Tensor(image[None, None])))
+    maps = ReLU()(fixed_convolution(kernels, padding=1)(Tensor(image[None, None])))
     pooled = pool(maps)
     H, W = image.shape
     return {'maps': maps.data[0], 'pooled': pooled.data[0], 'pool': pool,
@@ -178,7 +171,7 @@ class PoolingFigure:
         return np.asarray(artist.get_array())
 
 
-class PoolingExplorer:
+class PoolingExplorer(Explorer):
     """池化探索器（ipywidgets）：选数字、池化窗口（2、3、4）、最大或平均，看池化前后的特征图。
 
     需要在 Jupyter 里运行；在线书用 ``pooling_grid`` 代替。控件都是公开属性：
@@ -188,6 +181,7 @@ class PoolingExplorer:
     def __init__(self, images=None, labels=None, index=0, size=2, mode='max', kernels=DEMO_KERNELS):
         import ipywidgets as w
 
+        super().__init__()
         if images is None:
             images, labels = load_digits()
         self.images = np.asarray(images, dtype=np.float32)
@@ -197,30 +191,17 @@ class PoolingExplorer:
                                     description='池化窗口')
         self.mode = w.ToggleButtons(options=[(name, key) for key, name in MODES.items()], value=mode,
                                     description='方式')
-        self.output = w.Output()
-        self.figure = PoolingFigure(self.images[index], size, mode, kernels, self._label())
-        plt.close(self.figure.fig)   # 不让 pyplot 自动显示，由 update 放进 output
-        for widget in (self.digit, self.size, self.mode):
-            widget.observe(lambda change: self.update(), names='value')
+        self.figure = self.own(PoolingFigure(self.images[index], size, mode, kernels, self._label()))
+        self.watch(self.digit, self.size, self.mode)
         self.widget = w.VBox([w.HBox([self.digit]), self.size, self.mode, self.output])
-        self.state = None
         self.update()
 
     def _label(self):
         return None if self.labels is None else int(self.labels[self.digit.value])
 
-    def update(self, draw=True):
-        """按当前设置重算并更新图元；draw=True 时把图放进 output。返回 state。"""
-        self.state = self.figure.update(self.images[self.digit.value], self.size.value, self.mode.value,
-                                        self._label())
-        if draw:
-            display_figure(self.output, self.figure.fig)
-        return self.state
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def compute(self):
+        return self.figure.update(self.images[self.digit.value], self.size.value, self.mode.value,
+                                  self._label())
 
 
 def pooling_grid(image, settings=((2, 'max'), (2, 'avg'), (4, 'max')), kernels=DEMO_KERNELS, label=None):
@@ -271,7 +252,7 @@ def shift_change(images, shift, pools=(), kernels=DEMO_KERNELS, direction='right
         raise ValueError(f'direction 期望是 {list(steps)} 之一，实际得到 {direction!r}')
     x = images[:, None]
     dy, dx = (np.full(len(x), shift * step) for step in steps[direction])
-    network = Sequential([preset_convolution(kernels), ReLU(), *pools])
+    network = Sequential([fixed_convolution(kernels, padding=1), ReLU(), *pools])
     before = network(Tensor(x)).data.reshape(len(x), -1)
     after = network(Tensor(shift_images(x, dy, dx))).data.reshape(len(x), -1)
     return np.linalg.norm(after - before, axis=1) / np.maximum(np.linalg.norm(before, axis=1), 1e-12)
@@ -442,13 +423,6 @@ def layer_rows(network, input_shape):
     return rows
 
 
-def markdown_table(header, rows):
-    """由表头与各行拼成 Markdown 表格（笔记本里用 ``IPython.display.Markdown`` 显示）。"""
-    lines = ['| ' + ' | '.join(map(str, header)) + ' |', '|' + ' --- |' * len(header)]
-    lines += ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows]
-    return '\n'.join(lines)
-
-
 # ---- 整个网络：平移后的测试准确率 ----
 
 def shifted_accuracy(network, images, labels, shift, seed=0):
@@ -470,4 +444,4 @@ def shifted_accuracy(network, images, labels, shift, seed=0):
     scores = network(Tensor(shift_images(images[:, None], dy, dx), requires_grad=False)).data
     if training:
         network.train()
-    return float(np.mean(scores.argmax(axis=1) == np.asarray(labels)))
+    return accuracy(scores, labels)

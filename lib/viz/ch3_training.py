@@ -1,65 +1,35 @@
-"""画图与交互控件（第 3 章）：训练卷积网络。
+"""画图与交互控件（第 3 章 训练卷积网络）。
 
 图里的每个数字都来自 lib：特征图由训练好的 ``lib.Convolution`` 的前向传播算出
 （需要时再经过 ``lib.ReLU``），卷积核就是这一层的权重，错分的数字由网络的预测与标签比较得出，
 参数个数由各层的 ``parameters()`` 数出。
 
-* ``image_grid``、``training_curves``：数字网格；每轮的损失与准确率曲线。
-* ``feature_maps``、``feature_map_state``：一张数字经过卷积层后的特征图。
+* ``training_curves``：每轮的损失与准确率曲线（数字网格 ``image_grid`` 来自 ``lib.viz.draw``）。
+* ``layer_feature_maps``、``feature_map_state``：一张数字经过（训练好的）卷积层后的特征图。
 * ``kernel_grid``、``feature_map_grid``：学到的卷积核与特征图（静态图，在线书可用）。
 * ``FeatureMapFigure``、``FeatureMapExplorer``：数字、卷积核、特征图三联图与 ipywidgets 控件。
 * ``misclassified``、``misclassified_gallery``：错分的测试数字。
 * ``parameter_breakdown``、``parameter_table``、``parameter_chart``：各层的参数个数。
 """
 
-import io
-
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from .convolution import Convolution
-from .layers import ReLU, Sequential
-from .tensor import Tensor, shape_error
-from .viz import FONT, load_digits, show_image, show_matrix
+from ..convolution import Convolution
+from ..data import as_classes, load_digits
+from ..layers import ReLU, Sequential
+from ..tensor import Tensor, shape_error
+from .draw import image_grid, markdown_table, recolor_numbers, show_image, show_matrix
+from .explorer import Explorer
+from .style import DIVERGING, symmetric_limit, text_color
 
-__all__ = ['FONT', 'image_grid', 'training_curves', 'find_convolution', 'feature_maps',
+__all__ = ['image_grid', 'training_curves', 'find_convolution', 'layer_feature_maps',
            'feature_map_state', 'kernel_grid', 'feature_map_grid', 'FeatureMapFigure',
            'FeatureMapExplorer', 'misclassified', 'misclassified_gallery', 'parameter_breakdown',
            'markdown_table', 'parameter_table', 'parameter_chart']
 
-MAP_CMAP = 'RdBu_r'   # 卷积核与特征图：红正蓝负，0 为白
-
-
-def symmetric_limit(values):
-    """对称色阶的上限：最大绝对值（全零时给一个很小的正数）。"""
-    return max(float(np.abs(values).max()), 1e-6)
-
 
 # ---- 数字与曲线 ----
-
-def image_grid(images, titles=None, columns=8, suptitle=None, size=1.25):
-    """把若干张灰度图排成网格（多余的格子留空）。
-
-    Parameters
-    ----------
-    images : ndarray，形状 (n, H, W)
-    titles : list of str，可选，每张图的标题
-    """
-    images = np.asarray(images)
-    n = len(images)
-    rows = max(1, -(-n // columns))
-    height = size * rows + (0.4 if suptitle else 0.1)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, height), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        if i < n:
-            show_image(ax, images[i], None if titles is None else titles[i], vmin=0, vmax=1)
-        else:
-            ax.axis('off')
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
-    return fig
 
 
 def training_curves(histories, test_accuracy=None):
@@ -113,7 +83,7 @@ def single_channel_kernels(conv):
     return conv.weight.data[:, 0]
 
 
-def feature_maps(conv, image, relu=False):
+def layer_feature_maps(conv, image, relu=False):
     """用卷积层的前向传播算出一张数字的全部特征图。
 
     Parameters
@@ -129,7 +99,7 @@ def feature_maps(conv, image, relu=False):
     single_channel_kernels(conv)
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 2:
-        raise shape_error('feature_maps', '单张灰度图，形状 (H, W)', image.shape)
+        raise shape_error('layer_feature_maps', '单张灰度图，形状 (H, W)', image.shape)
     out = conv(Tensor(image[np.newaxis, np.newaxis]))
     if relu:
         out = ReLU()(out)
@@ -146,7 +116,7 @@ def feature_map_state(conv, image, channel, relu=False):
     kernels = single_channel_kernels(conv)
     if not 0 <= channel < len(kernels):
         raise ValueError(f'通道期望在 0 到 {len(kernels) - 1} 之间，实际得到 {channel}')
-    maps = feature_maps(conv, image, relu)
+    maps = layer_feature_maps(conv, image, relu)
     return {'kernel': kernels[channel], 'bias': float(conv.bias.data[channel]),
             'feature_map': maps[channel], 'channel': channel, 'relu': relu}
 
@@ -161,11 +131,11 @@ def kernel_grid(conv, columns=4, numbers=True):
         if i >= len(kernels):
             ax.axis('off')
             continue
-        artist = show_image(ax, kernels[i], f'通道 {i}', cmap=MAP_CMAP, vmin=-limit, vmax=limit)
+        artist = show_image(ax, kernels[i], f'通道 {i}', cmap=DIVERGING, vmin=-limit, vmax=limit)
         if numbers:
+            colors = text_color(artist, kernels[i])
             for (r, c), value in np.ndenumerate(kernels[i]):
-                ax.text(c, r, f'{value:.1f}', ha='center', va='center', fontsize=6.5,
-                        color='white' if abs(value) > 0.6 * limit else 'black')
+                ax.text(c, r, f'{value:.1f}', ha='center', va='center', fontsize=6.5, color=colors[r, c])
     fig.tight_layout()
     fig.colorbar(artist, ax=axes, shrink=0.8, label='权重')
     return fig
@@ -173,7 +143,7 @@ def kernel_grid(conv, columns=4, numbers=True):
 
 def feature_map_grid(conv, image, label=None, relu=False, columns=4):
     """一张数字与它的全部特征图（每张图按自己的最大绝对值着色）。"""
-    maps = feature_maps(conv, image, relu)
+    maps = layer_feature_maps(conv, image, relu)
     rows = -(-len(maps) // columns)
     fig = plt.figure(figsize=(2.6 + 1.6 * columns, 1.6 * rows))
     grid = fig.add_gridspec(rows, columns + 2, width_ratios=[2.2, 0.3] + [1] * columns)
@@ -182,7 +152,7 @@ def feature_map_grid(conv, image, label=None, relu=False, columns=4):
     for i, fmap in enumerate(maps):
         ax = fig.add_subplot(grid[i // columns, 2 + i % columns])
         limit = symmetric_limit(fmap)
-        show_image(ax, fmap, f'通道 {i}', cmap=MAP_CMAP, vmin=-limit, vmax=limit)
+        show_image(ax, fmap, f'通道 {i}', cmap=DIVERGING, vmin=-limit, vmax=limit)
     fig.suptitle('卷积层 + ReLU 的输出' if relu else '卷积层的输出（特征图）', fontsize=11)
     fig.tight_layout()
     return fig
@@ -199,10 +169,10 @@ class FeatureMapFigure:
         k = conv.kernel_size
         self.fig, self.axes = plt.subplots(1, 3, figsize=figsize, gridspec_kw={'width_ratios': [1, 1, 1.15]})
         self.image_img = show_image(self.axes[0], np.zeros_like(image), '数字', vmin=0, vmax=1)
-        self.kernel_texts = show_matrix(self.axes[1], np.zeros((k, k)), '卷积核', cmap=MAP_CMAP)
+        self.kernel_texts = show_matrix(self.axes[1], np.zeros((k, k)), '卷积核', cmap=DIVERGING)
         self.kernel_img = self.axes[1].images[0]
-        out = feature_maps(conv, image)[0]
-        self.map_img = show_image(self.axes[2], np.zeros_like(out), '特征图', cmap=MAP_CMAP)
+        out = layer_feature_maps(conv, image)[0]
+        self.map_img = show_image(self.axes[2], np.zeros_like(out), '特征图', cmap=DIVERGING)
         self.fig.colorbar(self.map_img, ax=self.axes[2], shrink=0.85)
         self.fig.tight_layout()
         self.state = None
@@ -215,11 +185,8 @@ class FeatureMapFigure:
         self.axes[0].set_title(title or '数字', fontsize=10)
         kernel = state['kernel']
         limit = symmetric_limit(kernel)
-        self.kernel_img.set_data(kernel)
         self.kernel_img.set_clim(-limit, limit)
-        for (r, c), value in np.ndenumerate(kernel):
-            self.kernel_texts[r][c].set_text(f'{value:.2f}')
-            self.kernel_texts[r][c].set_color('white' if abs(value) > 0.6 * limit else 'black')
+        recolor_numbers(self.kernel_img, self.kernel_texts, kernel)
         self.axes[1].set_title(f'通道 {channel} 的卷积核（偏置 {state["bias"]:+.3f}）', fontsize=10)
         fmap = state['feature_map']
         limit = symmetric_limit(fmap)
@@ -235,15 +202,7 @@ class FeatureMapFigure:
         return np.asarray(self.map_img.get_array())
 
 
-def figure_png(fig):
-    """把图画成 PNG 字节。"""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    canvas.print_png(buffer)
-    return buffer.getvalue()
-
-
-class FeatureMapExplorer:
+class FeatureMapExplorer(Explorer):
     """特征图探索器（ipywidgets）：选一张测试数字和一个通道，看卷积核与特征图。
 
     需要在 Jupyter 里运行；在线书用 ``kernel_grid`` 与 ``feature_map_grid`` 代替。
@@ -259,6 +218,7 @@ class FeatureMapExplorer:
     def __init__(self, conv, images=None, labels=None, predictions=None, index=0, channel=0, relu=False):
         import ipywidgets as w
 
+        super().__init__()
         self.conv = find_convolution(conv)
         if self.conv is None:
             raise ValueError('期望一个 lib.Convolution 或含有卷积层的网络，实际没有找到卷积层')
@@ -266,20 +226,13 @@ class FeatureMapExplorer:
             images, labels = load_digits()
         self.images = np.asarray(images, dtype=np.float32)
         self.labels = labels
-        if predictions is not None:
-            predictions = predictions.data if isinstance(predictions, Tensor) else np.asarray(predictions)
-            predictions = predictions.argmax(axis=1)
-        self.predicted = predictions
+        self.predicted = None if predictions is None else as_classes(predictions)
         channels = self.conv.out_channels
         self.digit = w.BoundedIntText(value=index, min=0, max=len(self.images) - 1, description='数字序号')
         self.channel = w.IntSlider(value=channel, min=0, max=channels - 1, description='通道')
         self.relu = w.Checkbox(value=relu, description='经过 ReLU')
-        self.output = w.Output()
-        self.figure = FeatureMapFigure(self.conv, self.images[index], channel, relu)
-        plt.close(self.figure.fig)   # 由控件自己决定何时显示
-        self.state = None
-        for widget in (self.digit, self.channel, self.relu):
-            widget.observe(lambda change: self.update(), names='value')
+        self.figure = self.own(FeatureMapFigure(self.conv, self.images[index], channel, relu))
+        self.watch(self.digit, self.channel, self.relu)
         self.widget = w.VBox([w.HBox([self.digit, self.channel, self.relu]), self.output])
         self.update()
 
@@ -291,36 +244,15 @@ class FeatureMapExplorer:
             parts.append(f'网络判为 {int(self.predicted[index])}')
         return '，'.join(parts)
 
-    def update(self, draw=True):
-        """按当前控件的值重算并更新图元；draw=True 时把图放进 output。返回 state。"""
+    def compute(self):
         index = self.digit.value
-        self.state = self.figure.update(self.images[index], self.channel.value, self.relu.value,
-                                        title=self.title(index))
-        self.state['index'] = index
-        if draw:
-            self.show()
-        return self.state
-
-    def show(self):
-        from IPython.display import Image, display
-
-        png = figure_png(self.figure.fig)
-        with self.output:
-            self.output.clear_output(wait=True)
-            display(Image(data=png, format='png'))
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+        state = self.figure.update(self.images[index], self.channel.value, self.relu.value,
+                                   title=self.title(index))
+        state['index'] = index
+        return state
 
 
 # ---- 错分的数字 ----
-
-def as_digits(values):
-    """打分或独热编码 (N, 10) → 整数类别 (N,)；已是整数类别的原样返回。"""
-    values = values.data if isinstance(values, Tensor) else np.asarray(values)
-    return values.argmax(axis=1) if values.ndim == 2 else values.astype(np.intp)
 
 
 def misclassified(predictions, labels):
@@ -331,7 +263,7 @@ def misclassified(predictions, labels):
     predictions : Tensor 或 ndarray，形状 (N, 10)
     labels : ndarray，形状 (N,)（整数）或 (N, 10)（独热）
     """
-    predicted, true = as_digits(predictions), as_digits(labels)
+    predicted, true = as_classes(predictions), as_classes(labels)
     if predicted.shape != true.shape:
         raise shape_error('misclassified', f'预测与标签的样本数相同，预测 {predicted.shape}',
                           f'标签 {true.shape}')
@@ -347,7 +279,7 @@ def misclassified_gallery(images, labels, predictions, limit=24, columns=8):
     """
     wrong = misclassified(predictions, labels)
     shown = wrong[:limit]
-    true, predicted = as_digits(labels), as_digits(predictions)
+    true, predicted = as_classes(labels), as_classes(predictions)
     titles = [f'真 {true[i]} → 判 {predicted[i]}' for i in shown]
     suptitle = f'错分的测试数字：共 {len(wrong)} 张'
     if len(shown) < len(wrong):
@@ -379,13 +311,6 @@ def parameter_breakdown(network):
         rows.append({'index': index, 'layer': str(layer), 'name': type(layer).__name__,
                      'count': int(count), 'share': count / total if total else 0.0})
     return rows
-
-
-def markdown_table(header, rows):
-    """一个 Markdown 表格（字符串），可用 ``IPython.display.Markdown`` 显示。"""
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join(' --- ' for _ in header) + '|']
-    lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows]
-    return '\n'.join(lines)
 
 
 def parameter_table(rows):

@@ -1,4 +1,4 @@
-"""画图与交互控件（第 2 章）：图转列（im2col）。
+"""画图与交互控件（第 2 章 图转列）：图转列（im2col）。
 
 图里的每个数字都来自 lib：列矩阵由 ``lib.im2col`` 算出，输出由 ``lib.Convolution`` 算出，
 窗口直接从补零后的输入里切出来。三者在图中用同一种颜色框出，控件和测试核对它们一致。
@@ -15,19 +15,17 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.animation import FuncAnimation
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.patches import Rectangle
 
-from .convolution import Convolution, col2im, im2col, output_size, pad
-from .tensor import Tensor, shape_error
-from .viz import FONT, show_image
+from ..convolution import Convolution, col2im, im2col, output_size, pad
+from ..tensor import Tensor, shape_error
+from .draw import agg_canvas, animation_html, draw_numbers, number_format, outline
+from .explorer import Explorer
+from .style import WINDOW_COLORS
 
-__all__ = ['FONT', 'TINY_KERNEL', 'TINY_BIAS', 'tiny_input', 'tiny_layer', 'im2col_state',
+__all__ = ['TINY_KERNEL', 'TINY_BIAS', 'tiny_input', 'tiny_layer', 'im2col_state', 'animation_html',
            'draw_numbers', 'Im2colFigure', 'Im2colExplorer', 'animation_frames', 'im2col_animation',
            'windows_to_columns_figure', 'offset_slices_figure', 'coverage_figure']
 
-HIGHLIGHT = '#ff7f0e'   # 窗口、列、输出像素共用的高亮色
-WINDOW_COLORS = ('#ff7f0e', '#d62728', '#2ca02c', '#9467bd', '#e377c2', '#8c564b', '#bcbd22', '#17becf')
 
 # 本章的小例子：4×4 输入（数值 0..15）、一个整数 3×3 卷积核、偏置 1，算出来的数都好认。
 TINY_KERNEL = np.array([[1, 0, -1],
@@ -93,43 +91,10 @@ def im2col_state(image, kernel=TINY_KERNEL, bias=TINY_BIAS, row=0, col=0, stride
 
 # ---- 画图 ----
 
-def number_format(value):
-    """整数显示成整数，其余保留两位小数。"""
-    return f'{value:.0f}' if float(value).is_integer() else f'{value:.2f}'
-
 
 def wrap(value):
     """负数加括号，用在乘式里：(-1)·7。"""
     return f'({number_format(value)})' if value < 0 else number_format(value)
-
-
-def draw_numbers(ax, matrix, title=None, cmap='Blues', vmin=None, vmax=None, fontsize=9, fmt=number_format):
-    """把矩阵画成热图并在每格写上数值；返回 (图像, 文字二维列表)。"""
-    matrix = np.asarray(matrix, dtype=float)
-    vmin = float(matrix.min()) if vmin is None else vmin
-    vmax = float(matrix.max()) if vmax is None else vmax
-    if vmax <= vmin:
-        vmax = vmin + 1
-    artist = show_image(ax, matrix, title, cmap=cmap, vmin=vmin, vmax=vmax)
-    colormap = plt.get_cmap(cmap)
-    texts = []
-    for i in range(matrix.shape[0]):
-        texts.append([])
-        for j in range(matrix.shape[1]):
-            r, g, b, _ = colormap((matrix[i, j] - vmin) / (vmax - vmin))
-            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5      # 深色格子上写白字
-            texts[-1].append(ax.text(j, i, fmt(matrix[i, j]), ha='center', va='center',
-                                     fontsize=fontsize, color='white' if dark else 'black',
-                                     family='DejaVu Sans'))  # 只有数字：不必逐字查找中文字体
-    return artist, texts
-
-
-def outline(ax, top, left, height, width, color=HIGHLIGHT, linewidth=2.5, **kwargs):
-    """在 ax 上框出从 (top, left) 起 height×width 个格子。"""
-    rect = Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
-                     linewidth=linewidth, **kwargs)
-    ax.add_patch(rect)
-    return rect
 
 
 def shade_padding(ax, shape, padding):
@@ -258,9 +223,7 @@ class Im2colFigure:
         几百个数字每种步幅/补零只画一次并缓存像素；之后只在缓存上重画会动的
         高亮框与说明文字（blitting），拖动滑块时快得多。
         """
-        if not isinstance(self.fig.canvas, FigureCanvasAgg):
-            FigureCanvasAgg(self.fig)   # plt.close 之后，给图配一块 Agg 画布
-        canvas = self.fig.canvas
+        canvas = agg_canvas(self.fig)   # plt.close 之后，给图配一块 Agg 画布
         moving = self.moving_artists()
         if self._background is None:
             for artist in moving:
@@ -297,7 +260,7 @@ class Im2colFigure:
         return {'window': window, 'column': column, 'index': p, 'position': (row, col), 'pixel': pixel}
 
 
-class Im2colExplorer:
+class Im2colExplorer(Explorer):
     """三者联动的控件（ipywidgets）：选输出位置 (i, j)、步幅与补零，
     同时高亮输入里的窗口、列矩阵里的那一列和输出里的那个像素。
 
@@ -309,47 +272,38 @@ class Im2colExplorer:
                  max_stride=3, max_padding=2, draw=True, dpi=80):
         import ipywidgets as w
 
-        self.figure = Im2colFigure(image, kernel, bias, stride, padding, dpi=dpi)
-        plt.close(self.figure.fig)  # 不让 Jupyter 自动显示：画面由下面的 Image 控件显示
+        super().__init__()
+        self.figure = self.own(Im2colFigure(image, kernel, bias, stride, padding, dpi=dpi))
         out_h, out_w = self.figure.out_shape()
         self.row = w.IntSlider(value=0, min=0, max=out_h - 1, description='输出行 i')
         self.col = w.IntSlider(value=0, min=0, max=out_w - 1, description='输出列 j')
         self.stride = w.IntSlider(value=stride, min=1, max=max_stride, description='步幅')
         self.padding = w.IntSlider(value=padding, min=0, max=max_padding, description='补零')
-        self.image = w.Image(format='png')
+        self.image = w.Image(format='png')    # 画面直接换 PNG 字节，比 Output 里重新显示更快
         self.draw = draw
-        self.state = None
-        self._silent = False
-        for slider in (self.row, self.col):
-            slider.observe(lambda change: self.update(), names='value')
-        for slider in (self.stride, self.padding):
-            slider.observe(self._on_config, names='value')
+        self.watch(self.row, self.col)
+        self.watch(self.stride, self.padding, handler=self._on_config)
         self.widget = w.VBox([w.HBox([w.VBox([self.row, self.col]), w.VBox([self.stride, self.padding])]),
                               self.image])
         self.update()
 
     def _on_config(self, change):
-        self._silent = True     # 先改好滑块范围，再只重绘一次
-        self.figure.set_config(self.stride.value, self.padding.value)
-        out_h, out_w = self.figure.out_shape()
-        self.row.value, self.col.value = min(self.row.value, out_h - 1), min(self.col.value, out_w - 1)
-        self.row.max, self.col.max = out_h - 1, out_w - 1
-        self._silent = False
+        with self.silently():     # 先改好滑块范围，再只重绘一次
+            self.figure.set_config(self.stride.value, self.padding.value)
+            out_h, out_w = self.figure.out_shape()
+            self.row.value, self.col.value = min(self.row.value, out_h - 1), min(self.col.value, out_w - 1)
+            self.row.max, self.col.max = out_h - 1, out_w - 1
         self.update()
 
-    def update(self):
-        """按当前滑块重新计算并重绘，返回 state。"""
-        if self._silent:
-            return self.state
-        self.state = self.figure.update(self.row.value, self.col.value, self.stride.value, self.padding.value)
-        if self.draw:
-            self.image.value = self.figure.render_png()
-        return self.state
+    def compute(self):
+        return self.figure.update(self.row.value, self.col.value, self.stride.value, self.padding.value)
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def update(self, draw=None):
+        """按当前滑块重新计算并重绘，返回 state（``draw`` 默认取建控件时的设置）。"""
+        return super().update(self.draw if draw is None else draw)
 
-        display(self.widget)
+    def show(self):
+        self.image.value = self.figure.render_png()
 
 
 def animation_frames(image_shape=(4, 4), k=3, settings=((1, 0), (1, 1), (2, 1))):

@@ -1,108 +1,33 @@
-"""画图与交互控件（第 1 章）：数字、卷积核、特征图，以及“卷积核探索器”。
+"""画图与交互控件（第 1 章 卷积的直觉）：数字、卷积核、特征图，以及“卷积核探索器”。
 
 所有数值都来自 lib 本身：特征图由 ``lib.Convolution`` 算出，窗口里的乘积与和
 由同一个 ``im2col`` 取出的窗口算出，所以控件显示的就是层的真实计算。
 
-* ``KERNELS``：常用 3×3 卷积核预设。
 * ``kernel_state``：某个位置上的窗口、逐元素乘积、和，以及整张特征图。
 * ``KernelFigure``：五联图（输入与窗口、窗口、卷积核、乘积、特征图），控件与动画共用。
 * ``KernelExplorer``、``GalleryExplorer``：ipywidgets 控件（需要 Jupyter 内核）。
-* ``feature_map_gallery``、``sliding_animation``、``animation_html``：给在线书用的静态图与动画。
+* ``feature_map_gallery``、``sliding_animation``：给在线书用的静态图与动画。
+
+卷积核预设（``KERNELS``）与 ``feature_maps`` 来自 ``lib.viz.kernels``，画图的小工具来自
+``lib.viz.draw``；为了章节里少写几行导入，这里一并可用。
 """
 
-import io
-import re
-
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.animation import FuncAnimation
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.patches import Rectangle
 
-from .convolution import Convolution, im2col, output_size
-from .data import TINYMNIST_PATH, MNISTDataset
-from .tensor import Tensor, shape_error
+from ..convolution import im2col, output_size
+from ..data import load_digits
+from ..tensor import shape_error
+from .draw import animation_html, display_figure, recolor_numbers, show_image, show_matrix
+from .explorer import Explorer
+from .kernels import KERNELS, as_kernel, feature_maps
+from .style import DIVERGING, FEATURE_CMAP, HIGHLIGHT, symmetric_limit
 
-# ---- 中文字体 ----
-
-CJK_FONTS = ('Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', 'WenQuanYi Zen Hei',
-             'SimHei', 'Microsoft YaHei', 'PingFang SC', 'Heiti SC')
-
-
-def setup_fonts():
-    """让 matplotlib 用已安装的中文字体显示汉字，返回所用字体名。
-
-    只把真正装了的字体放进列表（列出未安装的字体会让 matplotlib 打印警告）；
-    DejaVu Sans 排在前面负责西文与数字，其余字形逐字回退到中文字体。
-    """
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    found = next((name for name in CJK_FONTS if name in installed), None)
-    if found is None:
-        raise RuntimeError('没有找到中文字体，图中的汉字会显示成方框。请安装一种，例如 Debian/Ubuntu：'
-                           'sudo apt-get install fonts-wqy-microhei（或 fonts-noto-cjk），'
-                           '然后删除 matplotlib 的字体缓存（~/.cache/matplotlib）再试。')
-    matplotlib.rcParams['font.family'] = ['DejaVu Sans', found]
-    matplotlib.rcParams['axes.unicode_minus'] = False
-    return found
-
-
-FONT = setup_fonts()
-
-# ---- 卷积核预设 ----
-
-KERNELS = {
-    '恒等': [[0, 0, 0], [0, 1, 0], [0, 0, 0]],
-    '模糊': [[1 / 9] * 3] * 3,
-    '锐化': [[0, -1, 0], [-1, 5, -1], [0, -1, 0]],
-    '水平边缘': [[-1, -1, -1], [0, 0, 0], [1, 1, 1]],
-    '竖直边缘': [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]],
-    '拉普拉斯': [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
-}
-KERNELS = {name: np.array(k, dtype=np.float32) for name, k in KERNELS.items()}
-KERNEL_ENGLISH = {'恒等': 'identity', '模糊': 'blur', '锐化': 'sharpen', '水平边缘': 'horizontal edge',
-                  '竖直边缘': 'vertical edge', '拉普拉斯': 'Laplacian'}
-
-
-def load_digits(filename=TINYMNIST_PATH):
-    """tinymnist 的测试图像 (1000, 28, 28)，取值 [0, 1]，以及整数标签 (1000,)。"""
-    dataset = MNISTDataset(filename, shuffle=False)
-    dataset.eval()
-    return dataset.features[:, 0], dataset.digits()
-
-
-def as_kernel(kernel):
-    """把预设名或 3×3 数组变成 float32 数组。"""
-    if isinstance(kernel, str):
-        if kernel not in KERNELS:
-            raise ValueError(f'未知的卷积核预设 {kernel!r}，可选：{list(KERNELS)}')
-        return KERNELS[kernel]
-    kernel = np.asarray(kernel, dtype=np.float32)
-    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
-        raise shape_error('卷积核', '正方形二维数组，例如形状 (3, 3)', kernel.shape)
-    return kernel
-
-
-def feature_maps(image, kernels, stride=1, padding=0):
-    """用 ``lib.Convolution`` 把若干卷积核作用在一张图上。
-
-    Parameters
-    ----------
-    image : ndarray，形状 (H, W)
-    kernels : list，每个是预设名或 k×k 数组（大小相同）
-
-    Returns
-    -------
-    ndarray，形状 (len(kernels), out_h, out_w)
-    """
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim != 2:
-        raise shape_error('feature_maps', '单张灰度图，形状 (H, W)', image.shape)
-    weights = np.stack([as_kernel(k) for k in kernels])        # (F, k, k)
-    conv = Convolution(1, len(weights), weights.shape[-1], stride=stride, padding=padding)
-    conv.weight.data = weights[:, np.newaxis]                  # (F, 1, k, k)：换成我们的卷积核
-    return conv(Tensor(image[np.newaxis, np.newaxis])).data[0]
+__all__ = ['KERNELS', 'load_digits', 'feature_maps', 'show_image', 'animation_html', 'kernel_state',
+           'feature_map_gallery', 'KernelFigure', 'sliding_positions', 'sliding_animation',
+           'KernelExplorer', 'GalleryExplorer']
 
 
 def kernel_state(image, kernel, row, col, stride=1, padding=0):
@@ -131,43 +56,6 @@ def kernel_state(image, kernel, row, col, stride=1, padding=0):
 
 # ---- 画图 ----
 
-def show_image(ax, image, title=None, cmap='gray', **kwargs):
-    """在 ax 上画一张灰度图，不带坐标轴。"""
-    artist = ax.imshow(image, cmap=cmap, **kwargs)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title:
-        ax.set_title(title, fontsize=10)
-    return artist
-
-
-def show_matrix(ax, matrix, title=None, fmt='{:.2f}', cmap='RdBu_r', fontsize=9):
-    """画一个小矩阵，并在每格写上数值（用于窗口、卷积核、乘积）。"""
-    matrix = np.asarray(matrix)
-    limit = symmetric_limit(matrix)
-    artist = show_image(ax, matrix, title, cmap=cmap, vmin=-limit, vmax=limit)
-    texts = [[ax.text(j, i, fmt.format(matrix[i, j]), ha='center', va='center', fontsize=fontsize,
-                      color=text_color(artist, matrix[i, j]))
-              for j in range(matrix.shape[1])] for i in range(matrix.shape[0])]
-    return texts
-
-
-def text_color(artist, value):
-    """格子底色够亮就写黑字，否则写白字；``value`` 可以是一个数或一个数组。
-
-    底色取自图元自己的色图与数值范围（``artist.cmap(artist.norm(value))``），
-    再按相对亮度（WCAG 的定义）判断：亮度高于约 0.18 时黑字的对比度更高。
-    """
-    rgb = np.asarray(artist.cmap(artist.norm(value)))[..., :3]
-    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
-    colors = np.where(linear @ [0.2126, 0.7152, 0.0722] > 0.179, 'black', 'white')
-    return str(colors) if colors.ndim == 0 else colors
-
-
-def symmetric_limit(values):
-    """红蓝色图的对称范围：±最大绝对值（全零时取一个很小的正数）。"""
-    return max(float(np.nanmax(np.abs(values))), 1e-6)
-
 
 def feature_map_gallery(image, kernels=tuple(KERNELS), label=None):
     """一张数字在多个卷积核下的特征图，并排展示（静态图，在线书可用）。
@@ -184,13 +72,9 @@ def feature_map_gallery(image, kernels=tuple(KERNELS), label=None):
         show_matrix(axes[0, i], as_kernel(name), fmt='{:.2g}', fontsize=7)
         limit = symmetric_limit(fmap)
         show_image(axes[1, i], fmap, name if isinstance(name, str) else f'卷积核 {i}',
-                   cmap='RdBu_r', vmin=-limit, vmax=limit)
+                   cmap=DIVERGING, vmin=-limit, vmax=limit)
     fig.tight_layout()
     return fig
-
-
-# 特征图里尚未算到的位置（NaN）涂成灰色，与数值 0 的近白色区分开
-FEATURE_CMAP = matplotlib.colormaps['RdBu_r'].with_extremes(bad='#c8c8c8')
 
 
 class KernelFigure:
@@ -210,7 +94,7 @@ class KernelFigure:
         self.image = None
         image = np.asarray(image, dtype=np.float32)
         self.input_img = show_image(axes[0], np.pad(image, padding), '输入与窗口')
-        self.rect = Rectangle((-0.5, -0.5), self.k, self.k, fill=False, edgecolor='#ff7f0e', linewidth=2)
+        self.rect = Rectangle((-0.5, -0.5), self.k, self.k, fill=False, edgecolor=HIGHLIGHT, linewidth=2)
         axes[0].add_patch(self.rect)
         blank = np.zeros((self.k, self.k))
         self.window_texts = show_matrix(axes[1], blank, '窗口 X', cmap='gray')
@@ -220,7 +104,7 @@ class KernelFigure:
         out_h = output_size(image.shape[0], self.k, stride, padding)
         out_w = output_size(image.shape[1], self.k, stride, padding)
         self.map_img = show_image(axes[4], np.full((out_h, out_w), np.nan), '特征图', cmap=FEATURE_CMAP)
-        self.marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor='#ff7f0e', linewidth=2)
+        self.marker = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2)
         axes[4].add_patch(self.marker)
         self.set_image(image, label)
         self.fig.tight_layout()
@@ -251,13 +135,8 @@ class KernelFigure:
             if clim is None:
                 limit = symmetric_limit(values)
                 clim = (-limit, limit)
-            img.set_data(values)
             img.set_clim(*clim)
-            colors = text_color(img, values)
-            for i in range(self.k):
-                for j in range(self.k):
-                    texts[i][j].set_text(f'{values[i, j] + 0.0:.2f}')   # + 0.0：不显示 -0.00
-                    texts[i][j].set_color(colors[i, j])
+            recolor_numbers(img, texts, values)
         self.axes[3].set_title(f'逐元素乘积，和 = {state["total"]:.3f}', fontsize=10)
         # 特征图只显示到当前位置（按行扫描），其余留空（灰色）
         fmap = state['feature_map']
@@ -298,48 +177,10 @@ def sliding_animation(image, kernel, step=4, interval=300, dpi=60, label=None):
     return anim
 
 
-# jshtml 播放器的按钮图标原本来自 CDN 上的 Font Awesome；换成普通字符，页面就不必访问外网
-PLAYER_ICONS = {'fa fa-minus': '−', 'fa fa-fast-backward': '«', 'fa fa-step-backward': '‹',
-                'fa fa-play fa-flip-horizontal': '◀', 'fa fa-pause': '❚❚', 'fa fa-play': '▶',
-                'fa fa-step-forward': '›', 'fa fa-fast-forward': '»', 'fa fa-plus': '+'}
-
-
-def animation_html(anim, alt):
-    """动画的 HTML：帧与播放器都内嵌在页面里（``anim.to_jshtml()``），不访问任何外部网站。
-
-    给帧图片加上替代文字 ``alt``，去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符。
-    """
-    from html import escape
-
-    html = anim.to_jshtml().replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
-    html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', '', html)
-    for icon, text in PLAYER_ICONS.items():
-        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
-    return html
-
-
-def figure_png(fig):
-    """把图画成 PNG 字节（Agg 画布按图本身的 dpi 画一次，不做 savefig 的额外排版）。"""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    buffer = io.BytesIO()
-    canvas.print_png(buffer)
-    return buffer.getvalue()
-
-
-def display_figure(output, fig):
-    """在 ipywidgets.Output 里换上一张新图（先清空，等新图到了再换，避免闪烁）。"""
-    from IPython.display import Image, display
-
-    png = figure_png(fig)
-    with output:
-        output.clear_output(wait=True)
-        display(Image(data=png, format='png'))
-
-
-class KernelExplorer:
+class KernelExplorer(Explorer):
     """卷积核探索器（ipywidgets）：选数字、选或改卷积核、拖动窗口，看每一步的计算。
 
-    需要在 Jupyter 里运行；在线书用 ``sliding_animation`` 与 ``feature_map_gallery`` 代替。
+    需要在 Jupyter 里运行；在线书用页内的探索器（``booktools.web``）代替。
     ``state`` 保存最近一次显示的数字（``kernel_state`` 的结果），测试直接读取它。
     所有控件都是公开属性：``digit``、``preset``、``weights``（9 个输入框）、``row``、``col``、``play``。
     """
@@ -347,6 +188,7 @@ class KernelExplorer:
     def __init__(self, images=None, labels=None, index=0, kernel='竖直边缘'):
         import ipywidgets as w
 
+        super().__init__()
         if images is None:
             images, labels = load_digits()
         self.images = np.asarray(images, dtype=np.float32)
@@ -360,20 +202,14 @@ class KernelExplorer:
         self.col = w.IntSlider(value=middle, min=0, max=self.size - 1, description='列 j')
         self.play = w.Play(value=middle * self.size + middle, min=0, max=self.size ** 2 - 1, step=1,
                            interval=300, description='播放')
-        self.output = w.Output()
-        self.state = None
-        self._silent = False
         self._set_weights(KERNELS[kernel], redraw=False)
-        self.figure = KernelFigure(self.images[index], self.kernel(), label=self._label())
-        plt.close(self.figure.fig)   # 不让 pyplot 自动显示，由 update 放进 output
+        self.figure = self.own(KernelFigure(self.images[index], self.kernel(), label=self._label()))
 
-        self.preset.observe(lambda change: self._set_weights(KERNELS[change['new']]), names='value')
-        self.digit.observe(self._on_digit, names='value')
-        for box in self.weights:
-            box.observe(lambda change: self.update(), names='value')
-        for slider in (self.row, self.col):
-            slider.observe(self._on_position, names='value')
-        self.play.observe(self._on_play, names='value')
+        self.watch(self.preset, handler=lambda change: self._set_weights(KERNELS[change['new']]))
+        self.watch(self.digit, handler=self._on_digit)
+        self.watch(*self.weights)
+        self.watch(self.row, self.col, handler=self._on_position)
+        self.watch(self.play, handler=self._on_play)
 
         grid = w.GridBox(self.weights, layout=w.Layout(grid_template_columns='repeat(3, 76px)'))
         controls = w.VBox([self.digit, self.preset, w.Label('卷积核权重（可编辑）'), grid])
@@ -389,10 +225,9 @@ class KernelExplorer:
         return None if self.labels is None else int(self.labels[self.digit.value])
 
     def _set_weights(self, kernel, redraw=True):
-        self._silent = True   # 一次改 9 个数，只重算一次
-        for box, value in zip(self.weights, np.asarray(kernel).ravel(), strict=True):
-            box.value = round(float(value), 4)
-        self._silent = False
+        with self.silently():   # 一次改 9 个数，只重算一次
+            for box, value in zip(self.weights, np.asarray(kernel).ravel(), strict=True):
+                box.value = round(float(value), 4)
         if redraw:
             self.update()
 
@@ -403,35 +238,22 @@ class KernelExplorer:
     def _on_position(self, change):
         if self._silent:
             return
-        self._silent = True   # 让播放按钮从当前位置接着扫
-        self.play.value = self.row.value * self.size + self.col.value
-        self._silent = False
+        with self.silently():   # 让播放按钮从当前位置接着扫
+            self.play.value = self.row.value * self.size + self.col.value
         self.update()
 
     def _on_play(self, change):
         if self._silent:
             return
-        self._silent = True
-        self.row.value, self.col.value = divmod(change['new'], self.size)
-        self._silent = False
+        with self.silently():
+            self.row.value, self.col.value = divmod(change['new'], self.size)
         self.update()
 
-    def update(self, draw=True):
-        """按当前设置重算全部数字并更新图元；draw=True 时把图放进 output。返回 state。"""
-        if self._silent:
-            return self.state
-        self.state = self.figure.update(self.row.value, self.col.value, self.kernel())
-        if draw:
-            display_figure(self.output, self.figure.fig)
-        return self.state
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def compute(self):
+        return self.figure.update(self.row.value, self.col.value, self.kernel())
 
 
-class GalleryExplorer:
+class GalleryExplorer(Explorer):
     """特征图画廊（ipywidgets）：选一个数字和几个卷积核，并排看它们的特征图。
 
     图由 ``feature_map_gallery`` 画出；``maps`` 保存最近一次的特征图（测试读取）。
@@ -440,33 +262,27 @@ class GalleryExplorer:
     def __init__(self, images=None, labels=None, index=0, kernels=tuple(KERNELS)):
         import ipywidgets as w
 
+        super().__init__()
         if images is None:
             images, labels = load_digits()
         self.images, self.labels = np.asarray(images, dtype=np.float32), labels
         self.digit = w.BoundedIntText(value=index, min=0, max=len(self.images) - 1, description='数字序号')
         self.kernels = w.SelectMultiple(options=list(KERNELS), value=tuple(kernels), rows=len(KERNELS),
                                         description='卷积核')
-        self.output = w.Output()
         self.fig = self.maps = None
-        for widget in (self.digit, self.kernels):
-            widget.observe(lambda change: self.update(), names='value')
+        self.watch(self.digit, self.kernels)
         self.widget = w.VBox([w.HBox([self.digit, self.kernels]), self.output])
         self.update()
 
-    def update(self, draw=True):
+    def compute(self):
         names = list(self.kernels.value) or ['恒等']   # 一个都没选时显示原图
         image = self.images[self.digit.value]
         label = None if self.labels is None else int(self.labels[self.digit.value])
         if self.fig is not None:
             plt.close(self.fig)
         self.maps = feature_maps(image, names)
-        self.fig = feature_map_gallery(image, names, label)
-        plt.close(self.fig)
-        if draw:
-            display_figure(self.output, self.fig)
+        self.fig = self.own(feature_map_gallery(image, names, label))
         return self.maps
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def show(self):
+        display_figure(self.output, self.fig)

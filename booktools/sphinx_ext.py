@@ -6,7 +6,7 @@
   ``django-static-mathjax``（构建时由 requirements.txt 安装），只复制用到的
   ``tex-chtml.js`` 和字体，不把整个 MathJax 提交进仓库。
 * 中文搜索：Sphinx 用 jieba 分词建立搜索索引；这里加载课程术语的用户词典
-  ``lib/search_terms.txt``，让“卷积核”“图转列”等词作为整体被索引。
+  ``booktools/search_terms.txt``，让“卷积核”“图转列”等词作为整体被索引。
 
 另外清理页面脚本：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
 myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌进页面，这里把它删掉。

@@ -1,0 +1,99 @@
+"""第 1 章 卷积的直觉：练习的检查。"""
+
+import numpy as np
+from scipy import signal
+
+from ..convolution import Convolution, conv2d_loop, im2col, output_size
+from .harness import CheckError, as_array, compare, conv_cases, own_work, passed, run
+
+# SciPy 里现成的互相关与卷积：correlate2d 练习里同样不许直接调用
+SCIPY_CORRELATIONS = (signal.correlate2d, signal.correlate, signal.convolve2d, signal.convolve)
+
+
+@own_work('output_size', output_size)
+def check_output_size(fn, trials=200, seed=0):
+    """检查 ``fn(size, kernel_size, stride=..., padding=...)`` 与 ``lib.output_size`` 一致，且返回整数。"""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    tried = 0
+    fixed = [(28, 3, 1, 0), (28, 3, 2, 0), (28, 3, 2, 1), (224, 7, 2, 3), (5, 5, 1, 0), (7, 2, 3, 0)]
+    while tried < trials:
+        if tried < len(fixed):
+            n, k, s, p = fixed[tried]
+        else:
+            n, k, s, p = (int(v) for v in (rng.integers(1, 65), rng.integers(1, 8),
+                                            rng.integers(1, 5), rng.integers(0, 4)))
+            if n + 2 * p < k:
+                continue
+        call = f'output_size({n}, {k}, stride={s}, padding={p})'
+        result = run(fn, call, n, k, stride=s, padding=p)
+        expected = output_size(n, k, s, p)
+        if not isinstance(result, (int, np.integer)):
+            raise CheckError(f'{call} 应该返回整数 {expected}，实际返回 {result!r}'
+                             f'（类型 {type(result).__name__}）：窗口的个数是整数，'
+                             f'除法要向下取整（Python 里用 //）')
+        if result != expected:
+            raise CheckError(f'{call} 应为 {expected}，实际得到 {result}')
+        tried += 1
+    passed(f'在 {trials} 组随机的 (size, kernel_size, stride, padding) 上与 lib.output_size 一致')
+
+
+@own_work('correlate2d', conv2d_loop, im2col, Convolution.forward, *SCIPY_CORRELATIONS)
+def check_correlate2d(fn, trials=20, seed=0):
+    """检查 ``fn(image, kernel)``（单张二维图、不补零、步幅 1 的互相关）与 ``lib.conv2d_loop`` 一致。"""
+    __tracebackhide__ = True
+    rng = np.random.default_rng(seed)
+    cases = conv_cases(trials, seed, batches=(1,), channels=(1,), filters=(1,), sizes=range(3, 13),
+                       strides=(1,), paddings=(0,))
+    for case in cases:
+        image = rng.standard_normal((case.H, case.W))
+        kernel = rng.standard_normal((case.k, case.k))
+        label = f'image 形状 {image.shape}，kernel 形状 {kernel.shape}'
+        actual = run(fn, label, image, kernel)
+        compare('返回的特征图', label, conv2d_loop(image[None, None], kernel[None, None])[0, 0], actual)
+    passed(f'在 {trials} 组随机形状上与 lib.conv2d_loop 一致')
+
+
+def soft_edge(size, angle, sigma, offset):
+    """一张 size×size 的图：一条模糊的直边，法线方向与竖直向下成 ``angle`` 度，两侧分别接近 0 和 1。"""
+    rows, cols = np.mgrid[:size, :size] - (size - 1) / 2
+    theta = np.deg2rad(angle)
+    distance = (rows - offset[0]) * np.cos(theta) + (cols - offset[1]) * np.sin(theta)
+    return 1 / (1 + np.exp(-distance / sigma))
+
+
+EDGE_NAMES = {0: '水平边缘', 90: '竖直边缘', 45: '对角边缘（/ 走向）', 135: '对角边缘（\\ 走向）'}
+
+
+def check_diagonal_kernel(fn, trials=8, seed=0, ratio=1.2):
+    """检查 ``fn()`` 返回的 3×3 卷积核只对对角方向的边缘有强响应。
+
+    在若干张随机的合成图上（一条模糊的直边，位置和模糊程度随机）比较最大响应 ``max|特征图|``：
+
+    * 权重之和为 0：颜色均匀的区域输出 0；
+    * 至少一个对角方向上的最大响应，是水平边缘和竖直边缘上最大响应的 ``ratio`` 倍以上。
+    """
+    __tracebackhide__ = True
+    kernel = as_array('返回的卷积核', 'diagonal_kernel()', run(fn, 'diagonal_kernel()'))
+    if kernel.shape != (3, 3):
+        raise CheckError(f'卷积核应是 3×3，实际形状 {kernel.shape}')
+    scale = np.abs(kernel).sum()
+    if not scale > 0 or not np.isfinite(scale):
+        raise CheckError(f'卷积核应含有非零的有限数值，实际是\n{kernel}')
+    if abs(kernel.sum()) > 1e-6 * scale:
+        raise CheckError(f'颜色均匀的区域应输出 0，也就是 9 个权重之和应为 0；'
+                         f'实际权重之和为 {kernel.sum():.4g}')
+    rng = np.random.default_rng(seed)
+    for _ in range(trials):
+        size, sigma, offset = int(rng.integers(15, 22)), rng.uniform(0.8, 1.2), rng.uniform(-2, 2, size=2)
+        response = {}
+        for angle in EDGE_NAMES:
+            image = soft_edge(size, angle, sigma, offset)
+            response[angle] = np.abs(kernel.reshape(1, -1) @ im2col(image[None, None], 3)).max()
+        diagonal, axis = max(response[45], response[135]), max(response[0], response[90])
+        if not diagonal >= ratio * axis:
+            table = '，'.join(f'{EDGE_NAMES[a]} {response[a]:.3f}' for a in EDGE_NAMES)
+            raise CheckError(f'对角边缘上的最大响应应至少是水平、竖直边缘上的 {ratio} 倍，实际不是。\n'
+                             f'  合成图：{size}×{size}，边缘模糊程度 σ={sigma:.2f}\n'
+                             f'  各方向边缘上的最大 |响应|：{table}')
+    passed(f'权重之和为 0；在 {trials} 组随机的合成边缘图上，对角边缘的响应明显强于水平和竖直边缘')

@@ -1,0 +1,141 @@
+"""全书共用的画图词汇：灰度图、带数值的小矩阵、框线、图片网格、把图变成 PNG、Markdown 表格。
+
+各章的画图模块只从这里取这些小工具，不互相引用；颜色与黑白字的规则来自 ``style``。
+``animation_html`` 把 matplotlib 动画变成在线书里能直接播放的 HTML。
+"""
+
+import io
+import re
+from html import escape
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.patches import Rectangle
+
+from .style import DIVERGING, HIGHLIGHT, symmetric_limit, text_color
+
+
+def show_image(ax, image, title=None, cmap='gray', **kwargs):
+    """在 ax 上画一张灰度图，不带坐标轴。"""
+    artist = ax.imshow(image, cmap=cmap, **kwargs)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=10)
+    return artist
+
+
+def number_format(value):
+    """整数显示成整数，其余保留两位小数。"""
+    return f'{value:.0f}' if float(value).is_integer() else f'{value:.2f}'
+
+
+def draw_numbers(ax, matrix, title=None, cmap='Blues', vmin=None, vmax=None, fontsize=9, fmt=number_format):
+    """把矩阵画成热图并在每格写上数值（黑字或白字，见 ``style.text_color``）；返回 (图像, 文字二维列表)。"""
+    matrix = np.asarray(matrix, dtype=float)
+    vmin = float(np.nanmin(matrix)) if vmin is None else vmin
+    vmax = float(np.nanmax(matrix)) if vmax is None else vmax
+    if vmax <= vmin:
+        vmax = vmin + 1
+    artist = show_image(ax, matrix, title, cmap=cmap, vmin=vmin, vmax=vmax)
+    colors = text_color(artist, matrix)
+    texts = [[ax.text(j, i, fmt(matrix[i, j]), ha='center', va='center', fontsize=fontsize,
+                      color=colors[i, j], family='DejaVu Sans')   # 只有数字：不必逐字查找中文字体
+              for j in range(matrix.shape[1])] for i in range(matrix.shape[0])]
+    return artist, texts
+
+
+def show_matrix(ax, matrix, title=None, fmt='{:.2f}', cmap=DIVERGING, fontsize=9):
+    """画一个小矩阵（对称色阶，红正蓝负），每格写上数值；返回文字二维列表（用于窗口、卷积核、乘积）。"""
+    limit = symmetric_limit(matrix)
+    return draw_numbers(ax, matrix, title, cmap=cmap, vmin=-limit, vmax=limit, fontsize=fontsize,
+                        fmt=fmt.format)[1]
+
+
+def recolor_numbers(artist, texts, values, fmt='{:.2f}'):
+    """已画好的数值矩阵换上新数据：改写每格的文字与字色（色阶由调用者先设好）。"""
+    artist.set_data(values)
+    colors = text_color(artist, values)
+    for (i, j), value in np.ndenumerate(values):
+        texts[i][j].set_text(fmt.format(value + 0.0))      # + 0.0：不显示 -0.00
+        texts[i][j].set_color(colors[i, j])
+
+
+def outline(ax, top, left, height, width, color=HIGHLIGHT, linewidth=2.5, **kwargs):
+    """在 ax 上框出从 (top, left) 起 height×width 个格子。"""
+    rect = Rectangle((left - 0.5, top - 0.5), width, height, fill=False, edgecolor=color,
+                     linewidth=linewidth, **kwargs)
+    ax.add_patch(rect)
+    return rect
+
+
+def image_grid(images, titles=None, columns=8, suptitle=None, size=1.25):
+    """把若干张灰度图排成网格（多余的格子留空）。
+
+    Parameters
+    ----------
+    images : ndarray，形状 (n, H, W)
+    titles : list of str，可选，每张图的标题
+    """
+    images = np.asarray(images)
+    n = len(images)
+    rows = max(1, -(-n // columns))
+    height = size * rows + (0.4 if suptitle else 0.1)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, height), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i < n:
+            show_image(ax, images[i], None if titles is None else titles[i], vmin=0, vmax=1)
+        else:
+            ax.axis('off')
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def agg_canvas(fig):
+    """图的 Agg 画布（``plt.close`` 之后的图没有画布，就配一块）。"""
+    return fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+
+
+def figure_png(fig):
+    """把图画成 PNG 字节（Agg 画布按图本身的 dpi 画一次，不做 savefig 的额外排版）。"""
+    buffer = io.BytesIO()
+    agg_canvas(fig).print_png(buffer)
+    return buffer.getvalue()
+
+
+def display_figure(output, fig):
+    """在 ipywidgets.Output 里换上一张新图（先清空，等新图到了再换，避免闪烁）。"""
+    from IPython.display import Image, display
+
+    png = figure_png(fig)
+    with output:
+        output.clear_output(wait=True)
+        display(Image(data=png, format='png'))
+
+
+def markdown_table(header, rows):
+    """由表头与各行拼成 Markdown 表格（字符串），笔记本里用 ``IPython.display.Markdown`` 显示。"""
+    lines = ['| ' + ' | '.join(map(str, header)) + ' |', '|' + ' --- |' * len(header)]
+    lines += ['| ' + ' | '.join(map(str, row)) + ' |' for row in rows]
+    return '\n'.join(lines)
+
+
+# jshtml 播放器的按钮图标原本来自 CDN 上的 Font Awesome；换成普通字符，页面就不必访问外网
+PLAYER_ICONS = {'fa fa-minus': '−', 'fa fa-fast-backward': '«', 'fa fa-step-backward': '‹',
+                'fa fa-play fa-flip-horizontal': '◀', 'fa fa-pause': '❚❚', 'fa fa-play': '▶',
+                'fa fa-step-forward': '›', 'fa fa-fast-forward': '»', 'fa fa-plus': '+'}
+
+
+def animation_html(anim, alt):
+    """动画的 HTML：帧与播放器都内嵌在页面里（``anim.to_jshtml()``），不访问任何外部网站。
+
+    给帧图片加上替代文字 ``alt``，去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符。
+    """
+    html = anim.to_jshtml().replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
+    html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', '', html)
+    for icon, text in PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    return html
