@@ -25,16 +25,6 @@ from lib import (
 EPOCHS = 10
 
 
-def seed_network(channels=1, rows=28, columns=28, classes=10):
-    """种子课程那一章的网络。"""
-    return Sequential([
-        Convolution(channels, 16, 3),
-        Flatten(),
-        Dropout(),
-        Linear((rows - 2) * (columns - 2) * 16, 64),
-        ReLU(),
-        Linear(64, classes),
-    ])
 
 
 # ---- 优化器 ----
@@ -99,7 +89,7 @@ def train_weights(path, layer_seed, data_seed, epochs=1):
     """在 100 张训练图上训练 epochs 轮（batch 2 即每轮 50 批），返回全部权重与模型。"""
     lib.seed(layer_seed)
     dataset = MNISTDataset(path, batch_size=2, seed=data_seed)
-    layer = seed_network()
+    layer = lib.zoo.seed_network()
     model = NNModel(layer, CELoss(), SGDOptimizer(layer.parameters(), lr=0.01), progress=False)
     model.train(dataset, epochs)
     return [p.data.copy() for p in layer.parameters()], model
@@ -125,7 +115,7 @@ def test_different_seeds_different_weights(small_npz):
 def test_training_changes_every_parameter_and_records_history(small_npz):
     path = small_npz(n_train=100, n_test=10)
     lib.seed(3)
-    initial = [p.data.copy() for p in seed_network().parameters()]
+    initial = [p.data.copy() for p in lib.zoo.seed_network().parameters()]
     trained, model = train_weights(path, layer_seed=3, data_seed=0, epochs=2)
     assert all(not np.array_equal(a, b) for a, b in zip(initial, trained, strict=True))
     assert {key: len(values) for key, values in model.history.items()} == {
@@ -137,7 +127,7 @@ def test_model_test_uses_eval_mode(small_npz):
     """test() 切到评估模式：丢弃层不起作用，同一模型两次测试结果相同。"""
     lib.seed(1)
     dataset = MNISTDataset(small_npz(n_train=10, n_test=10), batch_size=2)
-    layer = seed_network()
+    layer = lib.zoo.seed_network()
     model = NNModel(layer, CELoss(), SGDOptimizer(layer.parameters(), lr=0.01), progress=False)
     first, loss = model.test(dataset)
     second, _ = model.test(dataset)
@@ -147,7 +137,7 @@ def test_model_test_uses_eval_mode(small_npz):
 
 
 def test_print_model(capsys):
-    layer = seed_network()
+    layer = lib.zoo.seed_network()
     model = NNModel(layer, CELoss(), SGDOptimizer(layer.parameters(), lr=0.01), progress=False)
     print(model)
     out = capsys.readouterr().out

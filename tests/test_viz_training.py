@@ -166,8 +166,7 @@ def test_misclassified_gallery_matches_argmax(trained, digits):
 @pytest.mark.parametrize('make', [
     small_network,
     lambda: lib.Sequential([lib.Flatten(), lib.Linear(784, 30), lib.ReLU(), lib.Linear(30, 10)]),
-    lambda: lib.Sequential([lib.Convolution(1, 16, 3), lib.Flatten(), lib.Dropout(),
-                            lib.Linear(10816, 64), lib.ReLU(), lib.Linear(64, 10)]),
+    lib.zoo.seed_network,
 ], ids=['small-cnn', 'mlp', 'seed-cnn'])
 def test_parameter_breakdown_sums_to_parameter_count(make):
     network = make()
@@ -185,8 +184,7 @@ def test_parameter_breakdown_sums_to_parameter_count(make):
 
 
 def test_seed_network_linear_layer_dominates():
-    network = lib.Sequential([lib.Convolution(1, 16, 3), lib.Flatten(), lib.Dropout(),
-                              lib.Linear(10816, 64), lib.ReLU(), lib.Linear(64, 10)])
+    network = lib.zoo.seed_network()
     rows = vt.parameter_breakdown(network)
     assert rows[0]['count'] == 16 * 9 + 16
     assert rows[3]['count'] == 10816 * 64 + 64

@@ -18,6 +18,7 @@ from browser import console_errors, make_driver, requested_urls, write_page
 import lib
 from booktools import web
 from lib.viz import ch1_intuition as viz
+from lib.viz import style
 
 JSON_CONFIG = re.compile(r'<script type="application/json">(.*?)</script>', re.S)
 SIZE = 26          # 28 - 3 + 1
@@ -318,3 +319,40 @@ def test_two_explorers_on_one_page(driver, tmp_path, html, digits):
     assert check_against_lib(second, images[3], '拉普拉斯') == (2, col)
     assert check_against_lib(first, images[3], '竖直边缘') == (row, col)
     assert console_errors(driver) == []
+
+
+# ---- 颜色：网页与笔记本同一套（调色板由 Python 写进页面） ----
+
+def test_palette_comes_from_lib_style(html):
+    assert parse_config(html)['palette'] == style.palette_data()
+
+
+CELL_COLORS = """
+const cells = [...arguments[0].querySelectorAll('[data-role="products"]')];
+return cells.map(c => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color]);
+"""
+
+
+def rgb_triplet(css):
+    return np.array([int(v) for v in re.findall(r'\d+', css)[:3]])
+
+
+@pytest.mark.browser
+def test_product_cells_use_the_notebook_colours(driver, page, digits):
+    """页面里乘积格子的底色与字色，等于笔记本的图（matplotlib 的 RdBu_r 与 style.text_color）给出的颜色。"""
+    import matplotlib.pyplot as plt
+
+    set_value(driver, role(page, 'preset')[0], '锐化')
+    products = np.array(read(page)['products'])
+    limit = style.symmetric_limit(products)
+    fig, ax = plt.subplots()
+    artist = ax.imshow(products.reshape(3, 3), cmap=style.DIVERGING, vmin=-limit, vmax=limit)
+    expected_rgb = np.asarray(artist.cmap(artist.norm(products)))[:, :3] * 255
+    expected_text = style.text_color(artist, products)
+    luminance = style.relative_luminance(artist.cmap(artist.norm(products)))
+    assert len(set(expected_text)) == 2                                   # 这一窗口里黑字、白字都有
+    for (background, color), rgb, text, lum in zip(driver.execute_script(CELL_COLORS, page), expected_rgb,
+                                                   expected_text, luminance, strict=True):
+        assert np.abs(rgb_triplet(background) - rgb).max() <= 4, (background, rgb)   # 最多差一个采样点
+        if abs(lum - style.LUMINANCE_THRESHOLD) > 0.01:
+            assert tuple(rgb_triplet(color)) == ((0, 0, 0) if text == 'black' else (255, 255, 255))
