@@ -112,7 +112,8 @@ def write_student_versions(src_dir, out_dir):
     return written
 
 
-BOOK_FILES = ('_config.yml', '_toc.yml', 'intro.md', 'bibliography.md', 'references.bib', 'images')
+BOOK_FILES = ('_config.yml', '_toc.yml', 'intro.md', 'instructor_guide.md', 'bibliography.md',
+              'references.bib', 'images')
 
 
 def student_config(config):
