@@ -1,5 +1,6 @@
 """练习的自动检查（lib.exercises）：参考答案通过；典型的错误答案失败，并且报出说得清的中文信息。"""
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -70,6 +71,21 @@ def parameter_count(kernels, kernel_size, hidden, padding=0, size=28, channels=1
         + (hidden * classes + classes)
 
 
+def loop_pool(reduce):
+    """逐个窗口的参考答案。"""
+    def pool(x, kernel_size, stride=None):
+        stride = stride or kernel_size
+        N, C, H, W = x.shape
+        out_h, out_w = (H - kernel_size) // stride + 1, (W - kernel_size) // stride + 1
+        out = np.empty((N, C, out_h, out_w))
+        for i in range(out_h):
+            for j in range(out_w):
+                window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
+                out[:, :, i, j] = reduce(window, axis=(2, 3))
+        return out
+    return pool
+
+
 DIAGONAL = np.array([[0, 1, 1], [-1, 0, 1], [-1, -1, 0]], dtype=float)
 
 
@@ -94,10 +110,16 @@ PASSING = [
     (checks.check_diagonal_kernel, lambda: DIAGONAL[:, ::-1]),                # 另一条对角线
     (checks.check_diagonal_kernel, lambda: [[1, 0, 0], [0, 0, 0], [0, 0, -1]]),   # 列表也行
     (checks.check_diagonal_kernel, lambda: np.array([[2, 1, 0], [1, 0, -1], [0, -1, -2]])),
+    (checks.check_diagonal_kernel, lambda: -DIAGONAL),                        # 变号
+    (checks.check_diagonal_kernel, lambda: DIAGONAL[::-1]),                   # 上下翻转
+    (checks.check_diagonal_kernel, lambda: DIAGONAL.T.astype(np.float32)),   # float32 也行
+    (checks.check_diagonal_kernel, lambda: np.array([[0, 0, 0], [0, 1, 0], [0, 0, -1]])),   # 整数
     (checks.check_im2col, im2col_per_pixel),
     (checks.check_col2im, col2im_per_pixel),
     (checks.check_conv_backward, conv_backward),
     (checks.check_parameter_count, parameter_count),
+    (checks.check_max_pool, loop_pool(np.max)),
+    (checks.check_avg_pool, loop_pool(np.mean)),
 ]
 
 
@@ -111,7 +133,8 @@ def test_reference_answers_pass(check, answer, capsys):
     (checks.check_output_size, output_size), (checks.check_im2col, im2col_per_pixel),
     (checks.check_col2im, col2im_per_pixel), (checks.check_conv_backward, conv_backward),
     (checks.check_diagonal_kernel, lambda: DIAGONAL), (checks.check_correlate2d, correlate2d),
-    (checks.check_parameter_count, parameter_count),
+    (checks.check_parameter_count, parameter_count), (checks.check_max_pool, loop_pool(np.max)),
+    (checks.check_avg_pool, loop_pool(np.mean)),
 ], ids=lambda v: getattr(v, '__name__', '')[:30])
 def test_stricter_hidden_calls_pass(check, answer, capsys):
     check(answer, trials=60, seed=1)
@@ -126,7 +149,8 @@ def stub(*args, **kwargs):
 
 ALL_CHECKS = [checks.check_output_size, checks.check_correlate2d, checks.check_diagonal_kernel,
               checks.check_im2col, checks.check_col2im, checks.check_conv_backward,
-              checks.check_parameter_count, checks.check_settings]
+              checks.check_parameter_count, checks.check_settings, checks.check_max_pool,
+              checks.check_avg_pool]
 
 
 @pytest.mark.parametrize('check', ALL_CHECKS, ids=lambda c: c.__name__)
@@ -157,14 +181,85 @@ def test_output_size_error_names_the_case():
           'output_size(28, 3, stride=1, padding=0)', 'ZeroDivisionError')
 
 
+def test_output_size_wrong_default_is_caught_when_arguments_are_left_out():
+    # 写出全部参数时都对；章节里写 output_size(28, 3)，这时用的是函数自己的默认值
+    message = fails(checks.check_output_size,
+                    lambda n, k, stride=1, padding=1: output_size(n, k, stride, padding),
+                    'output_size(28, 3, stride=1, padding=0)；这次调用时省略了 stride=1，padding=0',
+                    '省略 stride=1，padding=0 时的结果与写出它时不同，请检查函数的默认值', '期望 26，实际 28')
+    assert message.index('请检查函数的默认值') < message.index('情形')      # 诊断在数字之前
+
+
 def test_correlate2d_transposed_kernel():
     fails(checks.check_correlate2d, lambda image, kernel: correlate2d(image, kernel.T),
-          '返回的特征图的数值不对', '第一个不同的位置 (', '期望', '实际', 'image 形状 (7, 9)')
+          '返回的特征图的数值不对：卷积核转置了', '第一个不同的位置 (', '期望', '实际', 'image 形状 (7, 9)')
 
 
 def test_correlate2d_flipped_kernel_is_convolution():
-    fails(checks.check_correlate2d, lambda image, kernel: correlate2d(image, kernel[::-1, ::-1]),
-          '数值不对', '第一个不同的位置')
+    message = fails(checks.check_correlate2d, lambda image, kernel: correlate2d(image, kernel[::-1, ::-1]),
+                    '数值不对：这是数学卷积（卷积核翻转了）；本课的卷积层是互相关', '第一个不同的位置')
+    assert message.splitlines()[0].endswith('卷积核不翻转')                  # 诊断独占第一行，数字在后面
+
+
+def test_correlate2d_signal_convolve_is_named_as_convolution():
+    def scipy_convolve(image, kernel):          # 自己写的“真卷积”：翻转后再互相关
+        return correlate2d(image, np.rot90(kernel, 2))
+
+    fails(checks.check_correlate2d, scipy_convolve, '这是数学卷积')
+
+
+def correlate2d_in(dtype):
+    """在 dtype 里计算的互相关（常见：把输入转成 float32 省内存）。"""
+    def correlate(image, kernel):
+        image, kernel = image.astype(dtype), kernel.astype(dtype)
+        k = kernel.shape[0]
+        out = np.empty((image.shape[0] - k + 1, image.shape[1] - k + 1), dtype=dtype)
+        for i, j in np.ndindex(out.shape):
+            out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+        return out
+    return correlate
+
+
+def shown_values(message):
+    """信息里“期望 …，实际 …”的两个数（按显示的文字）。"""
+    return re.search(r'期望 (\S+?)，实际 (\S+?)[（\n]', message + '\n').groups()
+
+
+def test_correlate2d_float32_result_is_named_and_shown_with_enough_digits():
+    message = fails(checks.check_correlate2d, correlate2d_in(np.float32),
+                    '结果是 float32，只有约 7 位有效数字', '结果也应是 float64')
+    wanted, got = shown_values(message)
+    assert wanted != got and float(wanted) != float(got), message          # 不再显示成两个一样的数
+
+
+def test_correlate2d_float32_computation_returned_as_float64():
+    def computed_in_float32(image, kernel):
+        return correlate2d_in(np.float32)(image, kernel).astype(np.float64)
+
+    message = fails(checks.check_correlate2d, computed_in_float32,
+                    '像是 float32 的舍入误差', '是不是用了 float32')
+    assert len(set(shown_values(message))) == 2, message
+
+
+def test_correlate2d_float32_inputs_are_checked_with_float32_precision(capsys):
+    seen = []
+
+    def recording(image, kernel):
+        seen.append(image.dtype)
+        return correlate2d_in(image.dtype)(image, kernel)      # 保持输入的类型：float32 进，float32 出
+
+    checks.check_correlate2d(recording)
+    assert '✓ 通过' in capsys.readouterr().out
+    assert np.dtype(np.float32) in seen and np.dtype(np.float64) in seen
+
+
+def test_correlate2d_float32_case_is_named():
+    def float64_only(image, kernel):
+        if image.dtype != np.float64:
+            raise TypeError(f'不支持 {image.dtype}')
+        return correlate2d(image, kernel)
+
+    fails(checks.check_correlate2d, float64_only, '都是 float32', 'TypeError')
 
 
 def test_correlate2d_off_by_one_output():
@@ -198,6 +293,24 @@ def test_diagonal_kernel_rejects_other_orientations(kernel, fragment):
           '对角边缘上的最大响应应至少是水平、竖直边缘上的 1.2 倍', fragment)
 
 
+LINE_DETECTOR = [[2, -1, -1], [-1, 2, -1], [-1, -1, 2]]
+
+
+@pytest.mark.parametrize('kernel', [
+    LINE_DETECTOR,                                      # 检测“\”走向的线条（二阶差分）
+    np.array(LINE_DETECTOR)[:, ::-1],                   # 检测“/”走向的线条
+    [[0, 1, -1], [-1, 0, 1], [1, -1, 0]],               # 各行各列和为 0，但不是边缘检测器
+    [[-1, -1, 2], [-1, 2, -1], [2, -1, -1]],
+], ids=['line', 'line-anti', 'zero-rows-and-columns', 'line-negated'])
+def test_diagonal_kernel_rejects_line_detectors(kernel):
+    """行、列之和都为 0 的卷积核对水平、竖直边缘的响应恰好是 0，方向比例必然满足；
+    它们在对角边缘两侧一正一负，检测的是线条，不是边缘。"""
+    message = fails(checks.check_diagonal_kernel, lambda: np.array(kernel, dtype=float),
+                    '这个卷积核检测的是对角方向的线条，不是边缘', '一侧为正、另一侧为负', '响应：最大')
+    assert message.index('不是边缘') < message.index('合成图')
+    fails(checks.check_diagonal_kernel, lambda: np.array(kernel, dtype=float), '不是边缘', trials=50, seed=1)
+
+
 def test_diagonal_kernel_needs_zero_sum_and_3x3():
     fails(checks.check_diagonal_kernel, lambda: np.eye(3), '权重之和应为 0', '3')
     fails(checks.check_diagonal_kernel, lambda: np.array([[1, 0], [0, -1]]), '卷积核应是 3×3', '(2, 2)')
@@ -205,8 +318,11 @@ def test_diagonal_kernel_needs_zero_sum_and_3x3():
 
 
 def test_diagonal_kernel_robust_over_many_images():
-    for kernel in (DIAGONAL, [[1, 0, 0], [0, 0, 0], [0, 0, -1]], [[0, 0, 1], [0, 0, 0], [-1, 0, 0]]):
+    for kernel in (DIAGONAL, [[1, 0, 0], [0, 0, 0], [0, 0, -1]], [[0, 0, 1], [0, 0, 0], [-1, 0, 0]],
+                   -DIAGONAL, DIAGONAL[::-1], [[2, 1, 0], [1, 0, -1], [0, -1, -2]]):
         checks.check_diagonal_kernel(lambda kernel=kernel: kernel, trials=300, seed=7)
+    with pytest.raises(CheckError, match='不是边缘'):
+        checks.check_diagonal_kernel(lambda: LINE_DETECTOR, trials=300, seed=7)
 
 
 # ---- 第 2 章 ----
@@ -224,7 +340,67 @@ def test_im2col_row_order_channel_last():
         N, _, P = cols.shape
         return cols.reshape(N, x.shape[1], k * k, P).transpose(0, 2, 1, 3).reshape(N, -1, P)
 
-    fails(checks.check_im2col, channel_last, '返回的列矩阵的数值不对', '第一个不同的位置 (0, 1, 0)')
+    message = fails(checks.check_im2col, channel_last, '返回的列矩阵的数值不对：每一列里行的顺序不对',
+                    '第一个不同的位置 (0, 1, 0) 应是 (c, m, n) = (0, 0, 1) 在输出位置 (i, j) = (0, 0) 的像素',
+                    '你放的是 (c, m, n) = (1, 0, 0) 的', '第一个不同的位置 (0, 1, 0)：期望')
+    assert message.index('行的顺序不对') < message.index('情形')
+
+
+def test_im2col_kernel_offsets_transposed():
+    def offsets_swapped(x, k, stride=1, padding=0):    # 窗口按 (c, n, m) 展平
+        cols = im2col_per_pixel(x, k, stride, padding)
+        N, _, P = cols.shape
+        return cols.reshape(N, x.shape[1], k, k, P).transpose(0, 1, 3, 2, 4).reshape(N, -1, P)
+
+    fails(checks.check_im2col, offsets_swapped, '每一列里行的顺序不对', '应是 (c, m, n) = (0, 0, 1)',
+          '你放的是 (c, m, n) = (0, 1, 0) 的')
+
+
+def test_im2col_windows_in_column_major_order():
+    def column_major(x, k, stride=1, padding=0):       # 第 j·out_h + i 列放输出位置 (i, j)
+        cols = im2col_per_pixel(x, k, stride, padding)
+        N, rows, P = cols.shape
+        out_h = output_size(x.shape[2], k, stride, padding)
+        return cols.reshape(N, rows, out_h, P // out_h).transpose(0, 1, 3, 2).reshape(N, rows, P)
+
+    fails(checks.check_im2col, column_major, '返回的列矩阵的数值不对：列的顺序不对',
+          '第一个不同的位置 (0, 0, 1) 应是 (c, m, n) = (0, 0, 0) 在输出位置 (i, j) = (0, 1) 的像素',
+          '你放的是输出位置 (1, 0) 的', 'out_w = 7')
+
+
+def test_im2col_wrong_default_is_caught_when_arguments_are_left_out():
+    fails(checks.check_im2col, lambda x, k, stride=1, padding=1: im2col_per_pixel(x, k, stride, padding),
+          '省略参数时返回的列矩阵的形状不对：省略 stride=1，padding=0 时的结果与写出它时不同，'
+          '请检查函数的默认值',
+          '这次调用时省略了 stride=1，padding=0')
+
+
+def test_im2col_float32_inputs_keep_or_widen_their_type(capsys):
+    def float64_result(x, k, stride=1, padding=0):     # 结果一律 float64：数值相同，也算对
+        return im2col_per_pixel(x, k, stride, padding).astype(np.float64)
+
+    checks.check_im2col(float64_result)
+    checks.check_im2col(im2col_per_pixel)              # 保持 float32：与 lib.im2col 相同
+    assert capsys.readouterr().out.count('✓ 通过') == 2
+
+
+def test_im2col_integer_result_is_named():
+    def integer_cols(x, k, stride=1, padding=0):       # 常见：np.zeros(..., dtype=int) 再填进去
+        cols = im2col_per_pixel(x, k, stride, padding)
+        out = np.zeros(cols.shape, dtype=int)
+        out[...] = cols
+        return out
+
+    fails(checks.check_im2col, integer_cols, '结果是整数数组（int64），小数部分丢掉了', 'dtype=x.dtype')
+
+
+def test_im2col_failing_only_on_float32_names_the_type():
+    def float64_only(x, k, stride=1, padding=0):
+        if x.dtype != np.float64:
+            raise TypeError(f'不支持 {x.dtype}')
+        return im2col_per_pixel(x, k, stride, padding)
+
+    fails(checks.check_im2col, float64_only, '输入形状 (N, C, H, W) = (2, 3, 8, 7)（float32）', 'TypeError')
 
 
 def test_im2col_missing_channels():
@@ -271,8 +447,37 @@ def col2im_assign(cols, input_shape, k, stride=1, padding=0):
     return xp[:, :, padding:padding + H, padding:padding + W]
 
 
-def test_col2im_assign_instead_of_add():
-    fails(checks.check_col2im, col2im_assign, '返回的图的数值不对', '第一个不同的位置', 'stride=1，padding=0')
+def col2im_last_window_wins(cols, input_shape, k, stride=1, padding=0):
+    """同样的错误，按输出位置循环：重叠处只留下最后一个窗口。"""
+    N, C, H, W = input_shape
+    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    xp = np.zeros((N, C, H + 2 * padding, W + 2 * padding))
+    for i in range(out_h):
+        for j in range(out_w):
+            xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k] = \
+                cols[:, :, i * out_w + j].reshape(N, C, k, k)
+    return xp[:, :, padding:padding + H, padding:padding + W]
+
+
+def col2im_average(cols, input_shape, k, stride=1, padding=0):
+    """同样的错误的另一种：重叠处取了平均。"""
+    total = col2im_per_pixel(cols, input_shape, k, stride, padding)
+    count = col2im_per_pixel(np.ones_like(cols), input_shape, k, stride, padding)
+    return total / np.maximum(count, 1)
+
+
+@pytest.mark.parametrize('answer', [col2im_assign, col2im_last_window_wins, col2im_average],
+                         ids=['offsets-assign', 'windows-assign', 'average'])
+def test_col2im_overlaps_not_added(answer):
+    message = fails(checks.check_col2im, answer, '返回的图的数值不对：重叠的窗口要相加',
+                    '是不是用了 = 而不是 +=', '第一个不同的位置', 'stride=1，padding=0')
+    assert message.index('重叠的窗口要相加') < message.index('第一个不同的位置')
+
+
+def test_col2im_wrong_default_is_caught_when_arguments_are_left_out():
+    fails(checks.check_col2im,
+          lambda cols, shape, k, stride=2, padding=0: col2im_per_pixel(cols, shape, k, stride, padding),
+          '请检查函数的默认值', '这次调用时省略了 stride=1')
 
 
 def test_col2im_forgets_to_crop_padding():
@@ -301,7 +506,32 @@ def test_conv_backward_db_mean_instead_of_sum():
         dx, dw, _ = conv_backward(x, weight, grad_out, stride, padding)
         return dx, dw, grad_out.mean(axis=(0, 2, 3))
 
-    fails(checks.check_conv_backward, mean_bias, '梯度检验未通过：db', '相对误差', '数值梯度', '你的结果')
+    message = fails(checks.check_conv_backward, mean_bias, '梯度检验未通过：db', '相对误差', '数值梯度',
+                    '你的结果', 'db：正好是期望的 1/70：是不是多除了 70')       # N·out_h·out_w = 2·5·7
+    assert message.index('1/70') < message.index('差得最多的位置')
+
+
+def test_conv_backward_dw_averaged_over_batch():
+    def mean_weight(x, weight, grad_out, stride=1, padding=0):
+        dx, dw, db = conv_backward(x, weight, grad_out, stride, padding)
+        return dx, dw / x.shape[0], db
+
+    fails(checks.check_conv_backward, mean_weight, '梯度检验未通过：dw', '正好是期望的 1/2')
+
+
+def test_conv_backward_dx_with_wrong_sign():
+    def negated(x, weight, grad_out, stride=1, padding=0):
+        dx, dw, db = conv_backward(x, weight, grad_out, stride, padding)
+        return -dx, dw, db
+
+    fails(checks.check_conv_backward, negated, '梯度检验未通过：dx', '相反数（-1 倍）：符号反了')
+
+
+def test_conv_backward_wrong_default_is_caught_when_arguments_are_left_out():
+    fails(checks.check_conv_backward,
+          lambda x, w, g, stride=1, padding=1: conv_backward(x, w, g, stride, padding),
+          '写出 stride=1，padding=0 时结果正确，省略它时却出错了，请检查函数的默认值',
+          '这次调用时省略了 stride=1，padding=0', 'ValueError')
 
 
 def test_conv_backward_db_missing_batch_sum():
@@ -315,7 +545,7 @@ def test_conv_backward_db_missing_batch_sum():
 def test_conv_backward_dx_without_overlap_sum():
     fails(checks.check_conv_backward,
           lambda x, w, g, stride=1, padding=0: conv_backward(x, w, g, stride, padding, col2im=col2im_assign),
-          '梯度检验未通过：dx', '应小于 1e-06')
+          '梯度检验未通过：dx', '应小于 1e-06', 'dx：重叠的窗口要相加')
 
 
 def test_conv_backward_flipped_dw_and_wrong_arity():
@@ -353,6 +583,30 @@ def test_parameter_count_ignores_padding_and_off_by_one():
           '应为 693,098')
 
 
+def test_parameter_count_float_is_named_like_output_size():
+    fails(checks.check_parameter_count,
+          lambda kernels, kernel_size, hidden, padding=0, size=28, channels=1, classes=10:
+          float(parameter_count(kernels, kernel_size, hidden, padding, size, channels, classes)),
+          'parameter_count(kernels=16, kernel_size=3, hidden=64, padding=0, size=28, channels=1, classes=10) '
+          '应该返回整数 693,098，实际返回 693098.0（类型 float）', '参数的个数是整数', '//', 'Linear 692,288')
+
+    def true_division(kernels, kernel_size, hidden, padding=0, size=28, channels=1, classes=10):
+        side = (size + 2 * padding - kernel_size) / 1 + 1          # 照抄输出尺寸公式，用了 /
+        return (kernels * channels * kernel_size ** 2 + kernels) + (kernels * side * side * hidden + hidden) \
+            + (hidden * classes + classes)
+
+    fails(checks.check_parameter_count, true_division, '应该返回整数 693,098', '类型 float')
+
+
+def test_parameter_count_wrong_default_is_caught_when_arguments_are_left_out():
+    def default_size_32(kernels, kernel_size, hidden, padding=0, size=32, channels=1, classes=10):
+        return parameter_count(kernels, kernel_size, hidden, padding, size, channels, classes)
+
+    fails(checks.check_parameter_count, default_size_32,
+          '省略 padding=0，size=28，channels=1，classes=10 时的结果与写出它时不同，请检查函数的默认值',
+          '期望 693,098，实际 922,474')
+
+
 @pytest.mark.parametrize('settings, fragments', [
     (dict(lr=0.01, batch_size=2, epochs=3, momentum=0.0), ('batch_size 应是不小于 16 的整数', '2')),
     (dict(lr=0.01, batch_size=16, epochs=10, momentum=0.0), ('epochs 应是 1 到 3 之间的整数', '10')),
@@ -366,19 +620,48 @@ def test_settings_rejected_before_training(settings, fragments):
 
 
 def test_settings_that_diverge_or_learn_too_little():
+    # 第一次训练就发散：平均已不可能达到目标，不再训练其余的种子
     fails(checks.check_settings, lambda: dict(lr=0.16, batch_size=32, epochs=1, momentum=0.0),
-          '测试准确率 10.00% 未达到目标 91.5%', '训练发散了')
+          '测试准确率太低，3 个种子的平均已不可能达到目标 89%', '训练发散了', '种子 0 上的测试准确率：10.0%')
     fails(checks.check_settings, lambda: dict(lr=0.001, batch_size=64, epochs=1, momentum=0.0),
-          '未达到目标 91.5%', 'lr=0.001，batch_size=64，epochs=1', '每轮的训练损失')
+          '不可能达到目标 89%', 'lr=0.001，batch_size=64，epochs=1', '种子 0、1 上的测试准确率：68.1%、57.6%',
+          '每轮的训练损失（种子 0）')
 
 
 def test_settings_reference_passes_and_keeps_layer_rng(capsys):
+    checks.train.cache_clear()                                  # 真的训练一遍，而不是取缓存
     lib.seed(5)
     expected = lib.Linear(3, 2).weight.data
     lib.seed(5)
     checks.check_settings(lambda: dict(lr=0.01, batch_size=16, epochs=3, momentum=0.9))
-    assert '✓ 通过' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert '✓ 通过' in out and '种子 0、1、2 上的测试准确率' in out and '目标 ≥ 89%' in out, out
     assert np.array_equal(lib.Linear(3, 2).weight.data, expected)    # 检查不打乱笔记本里的随机序列
+
+
+# 看得到的检查（seed=0：种子 0、1、2）与隐藏检查（seed=1：种子 1、2、3）的结论必须相同。
+# 实测（种子 0–5）见 ch3_training.check_settings 的说明；括号里是种子 0–2 / 1–3 的平均准确率。
+AGREEMENT = [
+    (dict(lr=0.01, batch_size=16, epochs=3, momentum=0.0), True),    # 种子的学习率、不用动量（91.5 / 91.5）
+    (dict(lr=0.01, batch_size=16, epochs=3, momentum=0.9), True),    # 参考答案（92.4 / 92.3）
+    (dict(lr=0.01, batch_size=16, epochs=1, momentum=0.9), True),    # 一轮加动量（90.7 / 90.0）
+    (dict(lr=0.01, batch_size=16, epochs=1, momentum=0.0), False),   # 一轮、不用动量，学得太少（88.4 / 88.4）
+    (dict(lr=0.16, batch_size=32, epochs=3, momentum=0.0), False),   # 照搬全连接网络的设置：发散（10 / 10）
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('settings, verdict', AGREEMENT, ids=lambda v: str(v) if isinstance(v, bool) else
+                         '-'.join(str(x) for x in v.values()))
+def test_visible_and_hidden_settings_checks_agree(settings, verdict):
+    verdicts = []
+    for extra in ({}, dict(seed=1)):                   # 章节里的两次调用
+        try:
+            checks.check_settings(lambda: settings, **extra)
+            verdicts.append(True)
+        except CheckError:
+            verdicts.append(False)
+    assert verdicts == [verdict, verdict]
 
 
 # ---- 共用的核心 ----
@@ -386,7 +669,12 @@ def test_settings_reference_passes_and_keeps_layer_rng(capsys):
 def test_cases_are_reproducible_and_fit():
     a, b = checks.conv_cases(40, seed=3), checks.conv_cases(40, seed=3)
     assert a == b and a != checks.conv_cases(40, seed=4)
-    assert a[:len(checks.TYPICAL_CASES)] == list(checks.TYPICAL_CASES)
+    float64 = [case for case in checks.TYPICAL_CASES if case.dtype == 'float64']
+    assert a[:len(float64)] == float64 and {c.dtype for c in a} == {'float64'}
+    both = checks.conv_cases(40, seed=3, dtypes=('float64', 'float32'))
+    assert both[:len(checks.TYPICAL_CASES)] == list(checks.TYPICAL_CASES)
+    assert 15 <= sum(c.dtype == 'float32' for c in both) <= 25
+    assert all(c.random(np.random.default_rng(0), c.x_shape).dtype == c.dtype for c in both)
     assert all(min(c.H, c.W) + 2 * c.padding >= c.k for c in a)
     assert {c.stride for c in a} == {1, 2, 3} and {c.padding for c in a} == {0, 1, 2}
     only = checks.conv_cases(10, seed=0, paddings=(0,), strides=(2,))      # 例如池化：不补零
@@ -414,6 +702,49 @@ def test_compare_reports_first_difference_and_nan():
         checks.compare('结果', '某个情形', expected, 'abc')
 
 
+def test_compare_shows_enough_digits_to_see_the_difference():
+    with pytest.raises(CheckError) as info:
+        checks.compare('结果', '某个情形', np.array([-0.05829774]), np.array([-0.05829766]))
+    assert '期望 -0.05829774，实际 -0.05829766' in str(info.value)      # 6 位有效数字时两个都是 -0.0582977
+    assert '像是 float32 的舍入误差' in str(info.value)
+    with pytest.raises(CheckError, match='期望 693,098，实际 693,008'):
+        checks.compare('结果', '某个情形', np.array(693098), 693008)
+
+
+@pytest.mark.parametrize('factor, text', [
+    (0.25, '正好是期望的 1/4：是不是多除了 4'), (3, '正好是期望的 3 倍：是不是少除了 3'),
+    (-1, '正好是期望的相反数（-1 倍）：符号反了'), (-0.5, '正好是期望的 -1/2'), (0, '全是 0'),
+    (0.37, '正好是期望的 0.37 倍'),
+])
+def test_compare_names_a_constant_factor(factor, text, rng):
+    expected = rng.standard_normal((3, 4))
+    with pytest.raises(CheckError) as info:
+        checks.compare('结果', '某个情形', expected, factor * expected)
+    assert str(info.value).startswith(f'结果的数值不对：{text}'), str(info.value)
+
+
+def test_compare_names_no_factor_when_there_is_none(rng):
+    expected = rng.standard_normal((3, 4))
+    actual = 2 * expected
+    actual[0, 0] += 1
+    with pytest.raises(CheckError) as info:
+        checks.compare('结果', '某个情形', expected, actual)
+    assert str(info.value).startswith('结果的数值不对。'), str(info.value)
+
+
+def test_compare_names_integer_results(rng):
+    expected = rng.standard_normal((3, 4))
+    with pytest.raises(CheckError, match='结果是整数数组（int64），小数部分丢掉了'):
+        checks.compare('结果', '某个情形', expected, expected.astype(np.int64))
+
+
+def test_known_mistakes_come_before_the_generic_diagnoses(rng):
+    expected = rng.standard_normal((3, 4))
+    mistake = checks.known_mistake(2 * expected, '照这个错误算出来的')
+    with pytest.raises(CheckError, match='结果的数值不对：照这个错误算出来的\n'):
+        checks.compare('结果', '某个情形', expected, 2 * expected, mistakes=[mistake])
+
+
 def test_gradient_check_catches_nan():
     numeric = np.ones(3)
     with pytest.raises(CheckError, match='梯度检验未通过'):
@@ -423,25 +754,58 @@ def test_gradient_check_catches_nan():
 
 # ---- 第 4 章：池化 ----
 
-def loop_pool(reduce):
-    """逐个窗口的参考答案。"""
-    def pool(x, kernel_size, stride=None):
-        stride = stride or kernel_size
-        N, C, H, W = x.shape
-        out_h, out_w = (H - kernel_size) // stride + 1, (W - kernel_size) // stride + 1
-        out = np.empty((N, C, out_h, out_w))
-        for i in range(out_h):
-            for j in range(out_w):
-                window = x[:, :, i * stride:i * stride + kernel_size, j * stride:j * stride + kernel_size]
-                out[:, :, i, j] = reduce(window, axis=(2, 3))
-        return out
-    return pool
-
-
 def test_pool_checks_pass_on_reference(capsys):
     checks.check_max_pool(loop_pool(np.max))
     checks.check_avg_pool(loop_pool(np.mean))
     assert capsys.readouterr().out.count('✓ 通过') == 2
+
+
+def pool_without_default(x, kernel_size, stride=None):
+    """常见错误：忘了处理 stride=None，直接拿它做除法。"""
+    N, C, H, W = x.shape
+    out_h, out_w = (H - kernel_size) // stride + 1, (W - kernel_size) // stride + 1
+    return loop_pool(np.max)(x, kernel_size, stride)[:, :, :out_h, :out_w]
+
+
+def test_max_pool_that_ignores_stride_none_fails():
+    """检查总写出 stride 时，这个答案能通过；章节里写 max_pool(x, 2)，它就出错。"""
+    fails(checks.check_max_pool, pool_without_default,
+          '写出 stride=2 时结果正确，省略它时却出错了，请检查函数的默认值（stride 省略时等于 kernel_size）',
+          '池化窗口 2×2，stride=2；这次调用时省略了 stride=2', 'NoneType')
+    fails(checks.check_max_pool, pool_without_default, '省略它时却出错了', trials=60, seed=1)
+
+
+def test_avg_pool_with_default_stride_one_fails():
+    def default_one(x, kernel_size, stride=1):
+        return loop_pool(np.mean)(x, kernel_size, stride)
+
+    fails(checks.check_avg_pool, default_one,
+          '省略参数时返回的平均池化结果的形状不对：省略 stride=2 时的结果与写出它时不同，'
+          '请检查函数的默认值（stride 省略时等于 kernel_size）',
+          '期望形状 (2, 3, 4, 3)，实际形状 (2, 3, 7, 6)')
+
+
+def test_pool_cases_are_described_as_pooling_windows():
+    message = fails(checks.check_avg_pool, loop_pool(np.sum), '返回的平均池化结果的数值不对',
+                    '输入形状 (N, C, H, W) = (2, 3, 7, 9)，池化窗口 3×3，stride=1')
+    assert '卷积核' not in message and 'padding' not in message, message
+
+
+def test_pool_float32_case_and_integer_result():
+    def float64_only(x, kernel_size, stride=None):
+        if x.dtype != np.float64:
+            raise TypeError(f'不支持 {x.dtype}')
+        return loop_pool(np.max)(x, kernel_size, stride)
+
+    fails(checks.check_max_pool, float64_only, '（float32），池化窗口 2×2', 'TypeError')
+
+    def integer_output(x, kernel_size, stride=None):
+        out = loop_pool(np.max)(x, kernel_size, stride)
+        result = np.zeros(out.shape, dtype=int)           # 常见：新建数组时忘了浮点类型
+        result[...] = out
+        return result
+
+    fails(checks.check_max_pool, integer_output, '结果是整数数组（int64），小数部分丢掉了')
 
 
 def test_max_pool_check_catches_ignored_stride():
@@ -459,8 +823,7 @@ def test_max_pool_check_catches_off_by_one_size():
 
 
 def test_avg_pool_check_catches_sum_instead_of_mean():
-    with pytest.raises(checks.CheckError, match='数值不对'):
-        checks.check_avg_pool(loop_pool(np.sum))
+    fails(checks.check_avg_pool, loop_pool(np.sum), '数值不对：正好是期望的 9 倍：是不是少除了 9')
 
 
 def test_avg_pool_check_catches_max():
@@ -534,4 +897,12 @@ def test_rendered_traceback_hides_internal_frames():
     rendered = '\n'.join(info.value._render_traceback_())
     assert 'broken_im2col' in rendered and 'x[:, :, :, :, 99]' in rendered
     assert 'CheckError: broken_im2col 在这个情形上出错了' in rendered
+    assert '/lib/' not in rendered, rendered
+
+
+def test_rendered_traceback_of_a_default_argument_error_shows_the_learners_line():
+    with pytest.raises(CheckError) as info:
+        checks.check_max_pool(pool_without_default)
+    rendered = '\n'.join(info.value._render_traceback_())
+    assert '(H - kernel_size) // stride + 1' in rendered and '请检查函数的默认值' in rendered
     assert '/lib/' not in rendered, rendered

@@ -1,6 +1,7 @@
 """第 3 章 训练卷积网络：练习的检查。"""
 
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -11,13 +12,18 @@ from ..losses import CELoss
 from ..model import NNModel
 from ..optim import SGDOptimizer
 from ..zoo import seed_network
-from .harness import CheckError, keep_layer_rng, own_work, passed, run
+from .harness import CheckError, keep_layer_rng, own_work, passed, run, same_with_defaults
+
+DEFAULTS = dict(padding=0, size=28, channels=1, classes=10)     # 练习里函数签名的默认值
 
 
 @own_work('parameter_count', Layer.parameters, Layer.parameter_count, seed_network)
 def check_parameter_count(fn, trials=30, seed=0):
     """检查 ``fn(kernels=, kernel_size=, hidden=, padding=, size=, channels=, classes=)`` 等于
-    lib 搭出的同一个网络（``lib.zoo.seed_network``）的 ``parameter_count()``。"""
+    lib 搭出的同一个网络（``lib.zoo.seed_network``）的 ``parameter_count()``，且是整数。
+
+    取默认值的参数（padding=0、size=28、channels=1、classes=10），再省略它们调用一次。
+    """
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     fixed = [dict(kernels=16, kernel_size=3, hidden=64, padding=0, size=28, channels=1, classes=10),
@@ -36,24 +42,56 @@ def check_parameter_count(fn, trials=30, seed=0):
         with keep_layer_rng():
             network = seed_network(**params)
         expected = network.parameter_count()
-        if not isinstance(result, (int, np.integer)) or result != expected:
-            layers_shown = '，'.join(f'{type(layer).__name__} {layer.parameter_count():,}'
-                                     for layer in network.layers if layer.parameter_count())
-            shown = f'{result:,}' if isinstance(result, (int, np.integer)) else repr(result)
-            raise CheckError(f'{call} 应为 {expected:,}，实际得到 {shown}。\n'
-                             f'  lib 搭出同样的网络，逐层的参数个数：{layers_shown}')
+        layers_shown = '，'.join(f'{type(layer).__name__} {layer.parameter_count():,}'
+                                 for layer in network.layers if layer.parameter_count())
+        layers_shown = f'\n  lib 搭出同样的网络，逐层的参数个数：{layers_shown}'
+        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
+            raise CheckError(f'{call} 应该返回整数 {expected:,}，实际返回 {result!r}'
+                             f'（类型 {type(result).__name__}）：参数的个数是整数，'
+                             f'要除的地方用 //（Python 里 / 总得到浮点数）{layers_shown}')
+        if result != expected:
+            raise CheckError(f'{call} 应为 {expected:,}，实际得到 {result:,}。{layers_shown}')
+        same_with_defaults('返回值', fn, call, result, (), params, DEFAULTS)
     passed(f'在 {trials} 组随机的网络设置上与 lib 搭出的网络的 parameter_count() 一致')
 
 
 SETTING_KEYS = ('lr', 'batch_size', 'epochs', 'momentum')
 
 
-def check_settings(fn, target=0.915, max_epochs=3, min_batch_size=16, seed=0):
-    """检查 ``fn()`` 返回的训练设置：在种子网络上训练后，测试准确率至少为 ``target``。
+@lru_cache(maxsize=64)      # 同一组设置、同一个种子只训练一次（例如看得到的检查与隐藏检查都用到种子 1）
+def train(lr, batch_size, epochs, momentum, seed):
+    """用这组设置从头训练种子网络，返回 (测试准确率, 每轮的训练损失)。
+
+    ``seed`` 同时固定初始化、丢弃与数据打乱的顺序；训练结束后恢复 lib 各层共用的随机数生成器。
+    """
+    saved = layers.rng
+    try:
+        layers.seed(seed)
+        dataset = MNISTDataset(batch_size=batch_size, seed=seed)
+        network = seed_network()             # 种子课程的网络
+        optimizer = SGDOptimizer(network.parameters(), lr=lr, momentum=momentum)
+        model = NNModel(network, CELoss(), optimizer, progress=False)
+        with np.errstate(all='ignore'):    # 学习率太大时会溢出：结果照样报告，不打印警告
+            model.train(dataset, epochs)
+            predictions, _ = model.test(dataset)
+        return dataset.estimate(predictions), tuple(model.history['loss'])
+    finally:
+        layers.rng = saved
+
+
+def check_settings(fn, target=0.89, seeds=3, max_epochs=3, min_batch_size=16, seed=0):
+    """检查 ``fn()`` 返回的训练设置：在种子网络上训练后，平均测试准确率至少为 ``target``。
 
     设置是一个字典，键为 ``lr``、``batch_size``、``epochs``、``momentum``。
     为了让检查快：``batch_size ≥ min_batch_size``，``epochs ≤ max_epochs``。
-    ``seed`` 同时固定初始化、丢弃与数据打乱的顺序；换一个 seed 就是换一次“运气”。
+
+    同一组设置换一个种子（初始化、丢弃与数据打乱的顺序都不同），准确率会差上 1 个百分点左右，
+    只训练一次，刚好在目标附近的设置就会这次通过、下次不通过。所以检查用 ``seeds`` 个相邻的种子
+    ``seed, seed + 1, …`` 各训练一次，看平均准确率：看得到的检查（seed=0：种子 0、1、2）与
+    隐藏检查（seed=1：种子 1、2、3）有两个种子相同。目标 89% 是实测选出的：38 组常见设置里，
+    种子 0–2 与种子 1–3 的平均准确率都离 89% 至少 0.5 个百分点，两次检查的结论相同
+    （训练 1 轮、学习率不大的约 88%，加上动量或放大学习率的约 90%，训练 2–3 轮的约 91%–92.5%）。
+    平均值已经不可能达到目标时（例如第一次训练就发散了），不再训练其余的种子。
     """
     __tracebackhide__ = True
     settings = run(fn, 'my_settings()')
@@ -76,26 +114,27 @@ def check_settings(fn, target=0.915, max_epochs=3, min_batch_size=16, seed=0):
         raise CheckError(f'momentum 应满足 0 ≤ momentum < 1，实际为 {momentum!r}')
 
     shown = f'lr={lr}，batch_size={batch_size}，epochs={epochs}，momentum={momentum}'
+    goal = f'{target * 100:g}%'
     start = time.perf_counter()
-    saved = layers.rng
-    try:
-        layers.seed(seed)
-        dataset = MNISTDataset(batch_size=int(batch_size), seed=seed)
-        network = seed_network()             # 种子课程的网络
-        optimizer = SGDOptimizer(network.parameters(), lr=float(lr), momentum=float(momentum))
-        model = NNModel(network, CELoss(), optimizer, progress=False)
-        with np.errstate(all='ignore'):    # 学习率太大时会溢出：结果照样报告，不打印警告
-            model.train(dataset, int(epochs))
-            predictions, _ = model.test(dataset)
-        accuracy = dataset.estimate(predictions)
-    finally:
-        layers.rng = saved
+    accuracies, losses = [], []
+    for s in range(seed, seed + seeds):
+        accuracy, loss = train(float(lr), int(batch_size), int(epochs), float(momentum), s)
+        accuracies.append(accuracy)
+        losses.append(loss)
+        if (sum(accuracies) + seeds - len(accuracies)) / seeds < target:   # 其余全对也不够了
+            break
     seconds = time.perf_counter() - start
-    if not accuracy >= target:
-        diverged = not np.isfinite(model.history['loss'][-1])
+    used = '、'.join(str(s) for s in range(seed, seed + len(accuracies)))
+    each = '、'.join(f'{a:.1%}' for a in accuracies)
+    mean = sum(accuracies) / seeds
+    if not mean >= target:
+        diverged = not all(np.isfinite(loss[-1]) for loss in losses)
         diverged = '；训练发散了（损失溢出或成了 NaN），学习率可能太大' if diverged else ''
-        raise CheckError(f'测试准确率 {accuracy:.2%} 未达到目标 {target:.1%}{diverged}。\n'
-                         f'  设置：{shown}（seed={seed}）\n'
-                         f'  每轮的训练损失：{", ".join(f"{v:.3f}" for v in model.history["loss"])}')
-    passed(f'{shown}：训练 {epochs} 轮后测试准确率 {accuracy:.2%}'
-           f'（目标 ≥ {target:.1%}，seed={seed}，用时 {seconds:.0f} 秒）')
+        result = (f'平均测试准确率 {mean:.1%} 未达到目标 {goal}' if len(accuracies) == seeds else
+                  f'测试准确率太低，{seeds} 个种子的平均已不可能达到目标 {goal}')
+        raise CheckError(f'{result}{diverged}。\n'
+                         f'  设置：{shown}\n'
+                         f'  种子 {used} 上的测试准确率：{each}\n'
+                         f'  每轮的训练损失（种子 {seed}）：{", ".join(f"{v:.3f}" for v in losses[0])}')
+    passed(f'{shown}：训练 {epochs} 轮后，种子 {used} 上的测试准确率 {each}，平均 {mean:.1%}'
+           f'（目标 ≥ {goal}，用时 {seconds:.0f} 秒）')

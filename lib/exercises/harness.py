@@ -6,13 +6,16 @@
     checks.check_im2col(im2col)                      # 学生看得到的检查
     checks.check_im2col(im2col, trials=60, seed=1)   # 更严格的隐藏检查（只在教师版里）
 
-每个检查都在随机生成的情形（批大小、通道数、高宽、卷积核、步幅、补零）上运行学习者的函数，
-与 lib 的参考实现逐个比较；有反向传播的，再用 float64 的中心差分做梯度检验（``lib.gradcheck``）。
-``seed`` 固定随机情形，同样的调用总是检查同样的情形。
+每个检查都在随机生成的情形（批大小、通道数、高宽、卷积核、步幅、补零，有的输入是 float32）上
+运行学习者的函数，与 lib 的参考实现逐个比较；有反向传播的，再用 float64 的中心差分做梯度检验
+（``lib.gradcheck``）。``seed`` 固定随机情形，同样的调用总是检查同样的情形。
+参数与默认值相同时，检查还会像章节里那样省略它再调用一次（``same_with_defaults``），
+所以函数的默认值也在检查之内，例如 ``max_pool(x, 2)`` 必须等于 ``max_pool(x, 2, stride=2)``。
 
 * 全部一致：打印一行 ``✓ 通过：……``。
-* 有一处不对：抛出 ``CheckError``（``AssertionError`` 的子类），信息里写明出错的情形，
-  以及期望与实际的形状，或第一个不同的位置和两边的值，或梯度检验的相对误差。
+* 有一处不对：抛出 ``CheckError``（``AssertionError`` 的子类）。信息的第一行先说出认得出的典型错误
+  （``diagnose``：检查自己列出的，以及差一个常数倍、整数数组、float32 的精度这几样通用的），
+  再写明出错的情形，以及期望与实际的形状，或第一个不同的位置和两边的值，或梯度检验的相对误差。
 * 学习者的函数自己抛出异常：同样报成 ``CheckError``，并写明是哪个情形触发的；
   只有 ``NotImplementedError``（还没完成的练习）原样抛出。
 
@@ -61,7 +64,7 @@ class CheckError(AssertionError):
 
 @dataclass(frozen=True)
 class ConvCase:
-    """一个检查情形：输入 (N, C, H, W)、F 个 k×k 卷积核、步幅与补零。"""
+    """一个检查情形：输入 (N, C, H, W)、F 个 k×k 卷积核、步幅与补零，以及输入的数值类型。"""
 
     N: int
     C: int
@@ -71,6 +74,7 @@ class ConvCase:
     stride: int = 1
     padding: int = 0
     F: int = 1
+    dtype: str = 'float64'
 
     @property
     def x_shape(self):
@@ -82,24 +86,42 @@ class ConvCase:
         return (output_size(self.H, self.k, self.stride, self.padding),
                 output_size(self.W, self.k, self.stride, self.padding))
 
-    def __str__(self):
-        return (f'输入形状 (N, C, H, W) = {self.x_shape}，卷积核 {self.k}×{self.k}，'
-                f'stride={self.stride}，padding={self.padding}')
+    @property
+    def tolerance(self):
+        """比较时的容差：float32 的输入只要求 float32 的精度。"""
+        return TOLERANCES[self.dtype]
 
+    def random(self, rng, shape):
+        """形状为 ``shape``、类型为本情形的 ``dtype`` 的标准正态随机数组。"""
+        return rng.standard_normal(shape).astype(self.dtype)
+
+    def input_text(self):
+        """例如 ``输入形状 (N, C, H, W) = (2, 3, 8, 6)（float32）``。"""
+        kind = '' if self.dtype == 'float64' else f'（{self.dtype}）'
+        return f'输入形状 (N, C, H, W) = {self.x_shape}{kind}'
+
+    def __str__(self):
+        return f'{self.input_text()}，卷积核 {self.k}×{self.k}，stride={self.stride}，padding={self.padding}'
+
+
+# 比较的容差：float64 的结果应几乎逐位相同；float32 只有约 7 位有效数字
+TOLERANCES = {'float64': dict(rtol=1e-6, atol=1e-9), 'float32': dict(rtol=1e-4, atol=1e-5)}
 
 # 固定放在最前面的几个情形：窗口重叠、步幅大于卷积核（有像素不进任何窗口）、
-# 补零、高宽不等、多张图多个通道。它们保证常见的错误不管 seed 取什么都会被查出来。
+# 补零、高宽不等、多张图多个通道、float32 的输入。它们保证常见的错误不管 seed 取什么都会被查出来。
 TYPICAL_CASES = (
     ConvCase(N=2, C=3, H=7, W=9, k=3, stride=1, padding=0, F=2),
     ConvCase(N=2, C=2, H=6, W=5, k=3, stride=2, padding=1, F=3),
     ConvCase(N=1, C=2, H=8, W=7, k=2, stride=3, padding=0, F=2),
     ConvCase(N=3, C=1, H=5, W=6, k=5, stride=1, padding=2, F=1),
     ConvCase(N=1, C=1, H=7, W=9, k=3, stride=1, padding=0, F=1),     # 单张单通道图
+    ConvCase(N=2, C=3, H=8, W=7, k=2, stride=2, padding=0, F=2, dtype='float32'),   # 课程数据的类型
 )
 
 
 def conv_cases(trials, seed, batches=(1, 2, 3), channels=(1, 2, 3), filters=(1, 2, 3),
-               sizes=range(3, 11), kernels=(1, 2, 3, 4, 5), strides=(1, 2, 3), paddings=(0, 1, 2)):
+               sizes=range(3, 11), kernels=(1, 2, 3, 4, 5), strides=(1, 2, 3), paddings=(0, 1, 2),
+               dtypes=('float64',)):
     """生成 ``trials`` 个检查情形：先是满足取值范围的 ``TYPICAL_CASES``，其余随机。
 
     Parameters
@@ -110,13 +132,15 @@ def conv_cases(trials, seed, batches=(1, 2, 3), channels=(1, 2, 3), filters=(1, 
         随机数种子；相同的参数总是给出相同的情形。
     batches, channels, filters, sizes, kernels, strides, paddings : 序列
         N、C、F、H 与 W、k、stride、padding 的可选值。只保留补零后放得下卷积核的情形。
+    dtypes : 序列
+        输入的数值类型。随机情形轮流取用，例如 ``('float64', 'float32')`` 时一半是 float32。
 
     Returns
     -------
     list of ConvCase
     """
     allowed = dict(N=batches, C=channels, F=filters, H=sizes, W=sizes, k=kernels,
-                   stride=strides, padding=paddings)
+                   stride=strides, padding=paddings, dtype=dtypes)
 
     def fits(case):
         return min(case.H, case.W) + 2 * case.padding >= case.k
@@ -125,7 +149,8 @@ def conv_cases(trials, seed, batches=(1, 2, 3), channels=(1, 2, 3), filters=(1, 
              if fits(case) and all(getattr(case, name) in values for name, values in allowed.items())]
     rng = np.random.default_rng(seed)
     while len(cases) < trials:
-        case = ConvCase(**{name: int(rng.choice(list(values))) for name, values in allowed.items()})
+        values = {name: int(rng.choice(list(values))) for name, values in allowed.items() if name != 'dtype'}
+        case = ConvCase(**values, dtype=dtypes[len(cases) % len(dtypes)])
         if fits(case):
             cases.append(case)
     return cases[:trials]
@@ -201,8 +226,47 @@ def run(fn, case, *args, **kwargs):
     return result
 
 
+def same_with_defaults(what, fn, case, result, args, options, defaults, rule=''):
+    """省略与默认值相同的参数，再调用一次 ``fn``：结果应与写出全部参数时的 ``result`` 相同。
+
+    章节里调用函数时，取默认值的参数通常省略不写（例如 ``max_pool(x, 2)``）。检查先写出全部参数
+    调用一次、与 lib 核对（得到 ``result``），再用这个函数省略默认参数调用一次，于是默认值也在检查之内。
+
+    Parameters
+    ----------
+    what : str
+        结果叫什么，例如 ``'返回的列矩阵'``。
+    args, options : tuple, dict
+        写出全部参数的那次调用 ``fn(*args, **options)``。
+    defaults : dict
+        有默认值的参数与它们的默认值；``options`` 里与默认值相同的省略不写。
+    rule : str
+        说明默认值应是什么，出错时附在信息里，例如 ``'（stride 省略时等于 kernel_size）'``。
+    """
+    __tracebackhide__ = True
+    kept = {name: value for name, value in options.items() if name not in defaults or value != defaults[name]}
+    if kept == options:
+        return
+    dropped = '，'.join(f'{name}={value}' for name, value in options.items() if name not in kept)
+    label = f'{case}；这次调用时省略了 {dropped}'
+    try:
+        shortened = run(fn, label, *args, **kept)
+    except CheckError as error:               # 写出全部参数时没出错：问题在默认值
+        raise CheckError(f'写出 {dropped} 时结果正确，省略它时却出错了，请检查函数的默认值{rule}。\n'
+                         f'{error}') from error.__cause__
+    blame = f'省略 {dropped} 时的结果与写出它时不同，请检查函数的默认值{rule}'
+    if isinstance(result, (tuple, list)):          # 例如 (dx, dw, db)：逐个比较
+        if not isinstance(shortened, (tuple, list)) or len(shortened) != len(result):
+            raise CheckError(f'{blame}。\n  情形：{label}\n  应返回 {len(result)} 个数组')
+        pairs = zip(result, shortened, strict=True)
+    else:
+        pairs = [(result, shortened)]
+    for expected, actual in pairs:
+        compare(f'省略参数时{what}', label, expected, actual, mistakes=[lambda expected, actual: blame])
+
+
 def as_array(what, case, value):
-    """把学习者返回的值转成数值数组；做不到就报错（例如忘了 return，得到 None）。"""
+    """把学习者返回的值转成 float64 数组；做不到就报错（例如忘了 return，得到 None）。"""
     __tracebackhide__ = True
     if value is None:
         raise CheckError(f'{what}是 None（情形：{case}）：函数是不是忘了 return？')
@@ -214,40 +278,130 @@ def as_array(what, case, value):
     return array
 
 
-def compare(what, case, expected, actual, rtol=1e-6, atol=1e-9):
-    """要求 ``actual`` 与 ``expected`` 形状完全相同、每个元素都接近（``np.allclose``）。
+def constant_factor(expected, actual):
+    """``actual`` 处处恰好是 ``expected`` 的同一个倍数（不是 1）时，用文字说出这个倍数，否则返回 None。"""
+    size = np.abs(expected).max(initial=0)
+    if size == 0:
+        return None
+    c = float(np.vdot(expected, actual) / np.vdot(expected, expected))     # 最小二乘的倍数
+    if np.isclose(c, 1, rtol=1e-5) or not np.allclose(actual, c * expected, rtol=1e-5, atol=1e-6 * size):
+        return None
+    if abs(c) < 1e-12:
+        return '全是 0：算出的值是不是没有写进结果？'
+    if np.isclose(c, -1, rtol=1e-5):
+        return '正好是期望的相反数（-1 倍）：符号反了'
+    sign = '-' if c < 0 else ''
+    n, k = round(1 / abs(c)), round(abs(c))
+    if n >= 2 and np.isclose(abs(c) * n, 1, rtol=1e-5):
+        return f'正好是期望的 {sign}1/{n}：是不是多除了 {n}（例如求了平均，而应该求和）？'
+    if k >= 2 and np.isclose(abs(c), k, rtol=1e-5):
+        return f'正好是期望的 {sign}{k} 倍：是不是少除了 {k}（例如求了和，而应该求平均）？'
+    return f'正好是期望的 {c:.4g} 倍'
 
-    不一致时报出形状，或第一个不同的位置和两边的值。
+
+def diagnose(expected, actual, dtype, mistakes=(), precise=True):
+    """认出典型的错误，返回一句中文诊断；认不出时返回 ''。
+
+    先试检查自己列出的 ``mistakes``（函数 ``mistake(expected, actual)``，认出时返回一句话），
+    再试通用的几样：整数数组、差一个常数倍、只差在 float32 的精度（``precise`` 时，
+    即期望 float64 精度的情形）。``dtype`` 是学习者结果原来的数值类型（``as_array`` 之前）。
+    """
+    for mistake in mistakes:
+        found = mistake(expected, actual)
+        if found:
+            return found
+    if actual.shape != expected.shape:
+        return ''
+    if dtype is not None and dtype.kind in 'biu':
+        return f'结果是整数数组（{dtype}），小数部分丢掉了：新建数组时请用浮点类型，例如 dtype=x.dtype'
+    factor = constant_factor(expected, actual)
+    if factor:
+        return factor
+    size = np.abs(expected).max(initial=0)
+    if precise and np.allclose(actual, expected, rtol=1e-4, atol=1e-5 * size):
+        if dtype is not None and dtype.kind == 'f' and dtype.itemsize < 8:
+            return (f'结果是 {dtype}，只有约 7 位有效数字，差别正是它的舍入误差：检查的输入是 float64，'
+                    f'结果也应是 float64（新建数组时别写 dtype=np.float32，可以用 dtype=x.dtype）')
+        return ('只差在第 6、7 位有效数字，像是 float32 的舍入误差：计算中是不是用了 float32？'
+                '输入是 float64，请全程用 float64')
+    return ''
+
+
+def known_mistake(wrong, text):
+    """一个典型错误：``wrong`` 是照这个错误算出的结果；学习者的结果与它一致（按 float32 的精度）时，
+    诊断为 ``text``。返回的函数可以放进 ``compare`` 或 ``gradient_check`` 的 ``mistakes``。"""
+    wrong = np.asarray(wrong, dtype=np.float64)
+    atol = 1e-5 * np.abs(wrong).max(initial=1)
+
+    def mistake(expected, actual):
+        same = actual.shape == wrong.shape and np.allclose(actual, wrong, rtol=1e-4, atol=atol)
+        return text if same else None
+
+    return mistake
+
+
+def distinct(a, b):
+    """把两个数写到看得出差别为止（至少 6 位有效数字）：float32 的误差不会显示成两个一样的数。
+    两个都是整数时照整数写，例如参数个数 ``693,098``。"""
+    if all(np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15 for v in (a, b)):
+        return f'{int(a):,}', f'{int(b):,}'
+    for digits in range(6, 18):
+        left, right = f'{a:.{digits}g}', f'{b:.{digits}g}'
+        if left != right:
+            break
+    return left, right
+
+
+def compare(what, case, expected, actual, rtol=1e-6, atol=1e-9, mistakes=()):
+    """要求 ``actual`` 与 ``expected`` 形状完全相同、每个元素都接近（``np.isclose``）。
+
+    不一致时，信息的第一行是 ``diagnose`` 认出的典型错误（``mistakes`` 见那里），
+    接着是情形，以及形状，或第一个不同的位置和两边的值（写到看得出差别为止）。
     """
     __tracebackhide__ = True
+    dtype = getattr(actual, 'dtype', None)          # as_array 之后都是 float64：先记下原来的类型
     actual = as_array(what, case, actual)
     expected = np.asarray(expected)
-    if actual.shape != expected.shape:
-        raise CheckError(f'{what}的形状不对。\n  情形：{case}\n'
+    same_shape = actual.shape == expected.shape
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol) if same_shape else None
+    if same_shape and close.all():
+        return
+    diagnosis = diagnose(expected, actual, dtype, mistakes, precise=rtol < 1e-5)
+    headline = f'{what}的{"数值" if same_shape else "形状"}不对' + (f'：{diagnosis}' if diagnosis else '。')
+    if not same_shape:
+        raise CheckError(f'{headline}\n  情形：{case}\n'
                          f'  期望形状 {expected.shape}，实际形状 {actual.shape}')
-    close = np.isclose(actual, expected, rtol=rtol, atol=atol)
-    if not close.all():
-        where = tuple(int(i) for i in np.argwhere(~close)[0])
-        raise CheckError(f'{what}的数值不对。\n  情形：{case}\n'
-                         f'  第一个不同的位置 {where}：期望 {expected[where]:.6g}，实际 {actual[where]:.6g}'
-                         f'（共 {int((~close).sum())} / {close.size} 个位置不同）')
+    where = tuple(int(i) for i in np.argwhere(~close)[0])
+    wanted, got = distinct(expected[where], actual[where])
+    if not where:                                    # 单个数（0 维）
+        raise CheckError(f'{headline}\n  情形：{case}\n  期望 {wanted}，实际 {got}')
+    raise CheckError(f'{headline}\n  情形：{case}\n  第一个不同的位置 {where}：期望 {wanted}，实际 {got}'
+                     f'（共 {int((~close).sum())} / {close.size} 个位置不同）')
 
 
-def gradient_check(what, case, analytic, numeric, tolerance=1e-6):
-    """梯度检验：解析梯度与数值梯度的相对误差（``lib.gradcheck.relative_error``）须小于 ``tolerance``。"""
+def gradient_check(what, case, analytic, numeric, tolerance=1e-6, mistakes=()):
+    """梯度检验：解析梯度与数值梯度的相对误差（``lib.gradcheck.relative_error``）须小于 ``tolerance``。
+
+    不通过时，与 ``compare`` 一样先写 ``diagnose`` 认出的典型错误。
+    """
     __tracebackhide__ = True
+    dtype = getattr(analytic, 'dtype', None)
     analytic = as_array(what, case, analytic)
     if analytic.shape != numeric.shape:
-        raise CheckError(f'{what}的形状不对。\n  情形：{case}\n'
+        diagnosis = diagnose(numeric, analytic, dtype, mistakes)
+        raise CheckError(f'{what}的形状不对{"：" + diagnosis if diagnosis else "。"}\n  情形：{case}\n'
                          f'  期望形状 {numeric.shape}，实际形状 {analytic.shape}')
     difference = analytic - numeric
     error = relative_error(analytic, numeric)
     if not error < tolerance:    # 也拦下 NaN
+        diagnosis = diagnose(numeric, analytic, dtype, mistakes)
         where = tuple(int(i) for i in np.unravel_index(np.nanargmax(np.abs(difference)), numeric.shape))
+        wanted, got = distinct(numeric[where], analytic[where])
+        diagnosis = f'  {what}：{diagnosis}\n' if diagnosis else ''
         raise CheckError(f'梯度检验未通过：{what}与中心差分得到的数值梯度的相对误差为 {error:.1e}'
-                         f'（应小于 {tolerance:.0e}）。\n  情形：{case}\n'
-                         f'  差得最多的位置 {where}：数值梯度 {numeric[where]:.6g}，'
-                         f'你的结果 {analytic[where]:.6g}')
+                         f'（应小于 {tolerance:.0e}）。\n{diagnosis}'
+                         f'  情形：{case}\n'
+                         f'  差得最多的位置 {where}：数值梯度 {wanted}，你的结果 {got}')
 
 
 def passed(message):
