@@ -3,6 +3,9 @@
 #   make test   运行全部测试（代码检查、书的构建、lib 与控件测试、nbval 运行每个笔记本）
 #   make student       生成学生版笔记本（去掉参考答案与隐藏检查）到 _build/student/chapters
 #   make student-book  构建学生版的书（HTML 在 _build/student_book/html）
+#   make lab           学习者：在 JupyterLab 里打开学生版笔记本（在 workspace/ 里做练习，不会被覆盖）
+#   make lab-instructor  教师：在 JupyterLab 里打开教师版笔记本（chapters/，带参考答案）
+#   make assignments   教师：用 nbgrader 的命令行把各章变成作业（课程目录 COURSE，默认 _build/course）
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,9 +14,12 @@ STAMP  := $(VENV)/.installed
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
+# nbgrader 只给教师在命令行里用（生成学生版、评分）。它的 JupyterLab 扩展（Nbgrader 菜单、
+# Validate 按钮、Create Assignment 面板、Formgrader）和服务器扩展对学习者没有用，在本环境里停用
+NBGRADER_SERVER_EXTENSIONS := formgrader validate_assignment assignment_list course_list
 CJK    := fc-list 2>/dev/null | grep -qi -E 'wqy|cjk|source han|simhei|yahei|pingfang'
 
-.PHONY: all venv fonts book test pytest lint bench clean student student-book
+.PHONY: all venv fonts book test pytest lint bench clean student student-book assignments lab lab-instructor
 
 all: book
 
@@ -22,6 +28,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader
+	$(BIN)/jupyter labextension lock --level=sys_prefix @jupyter/nbgrader
+	for name in $(NBGRADER_SERVER_EXTENSIONS); do \
+		$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$name || exit 1; \
+	done
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -39,7 +50,8 @@ book: $(STAMP) fonts
 test: lint book student-book pytest
 
 pytest: $(STAMP) fonts
-	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=300
+	$(BIN)/python -m pytest tests chapters -n 2 --dist loadfile \
+		--nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -59,6 +71,48 @@ student-book: student fonts
 	mv _build/student_src/_build/html _build/student_book/html
 	test ! -e _build/student_book/html/_sources
 	test -z "$$(find _build/student_book/html -name '*.ipynb')"
+
+# ---- 教师用的 nbgrader 课程目录 ----
+# 把各章放进课程目录的 source/chN/（01_convolution_intuition.ipynb → ch1 ……），复制课程配置
+# booktools/nbgrader_config.py，再用 nbgrader 自己的命令行生成学生版 release/chN/（并建好成绩库）。
+# 之后在课程目录里照常使用 nbgrader：autograde、generate_feedback、export（见教师指南）。
+# 重新运行只刷新 source/、配置和 release/，不删成绩库与收上来的作业；make clean 会删掉整个 _build/，
+# 真正开课时把课程目录放在 _build/ 外面，例如 make assignments COURSE=$$HOME/juanjiceng-course。
+COURSE ?= _build/course
+
+assignments: $(STAMP)
+	mkdir -p "$(COURSE)/source"
+	cp booktools/nbgrader_config.py "$(COURSE)/nbgrader_config.py"
+	for nb in chapters/[0-9][0-9]_*.ipynb; do \
+		name=$$(basename "$$nb"); \
+		assignment=ch$$(expr "$$(echo "$$name" | cut -c1-2)" + 0); \
+		mkdir -p "$(COURSE)/source/$$assignment" && cp "$$nb" "$(COURSE)/source/$$assignment/" || exit 1; \
+	done
+	# 建成绩库要运行 alembic：venv 的 bin/ 必须在 PATH 上
+	cd "$(COURSE)" && for dir in source/ch*; do \
+		PATH="$(CURDIR)/$(BIN):$$PATH" "$(CURDIR)/$(BIN)/nbgrader" generate_assignment "$$(basename "$$dir")" --force \
+			|| exit 1; \
+	done
+	@echo "学生版：$(COURSE)/release/（成绩库：$(COURSE)/gradebook.db）"
+
+# 学习者的 JupyterLab：学生版笔记本复制到 $(LAB_DIR)/chapters（已有的不覆盖：那里是学习者的答案），
+# 图片放在旁边的 $(LAB_DIR)/images（笔记本里写的是 ../images/…）。只监听本机。
+LAB_DIR ?= workspace
+LAB_FLAGS = --ServerApp.ip=127.0.0.1 --FileContentsManager.preferred_dir=chapters \
+	$$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+lab: student fonts
+	mkdir -p $(LAB_DIR)/chapters
+	for nb in _build/student/chapters/*.ipynb; do \
+		test -e $(LAB_DIR)/chapters/$${nb##*/} || cp $$nb $(LAB_DIR)/chapters/ || exit 1; \
+	done
+	rm -rf $(LAB_DIR)/images && cp -r images $(LAB_DIR)/images
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(LAB_DIR) $(LAB_FLAGS)
+
+# 教师：教师版笔记本（带参考答案），仓库根目录作为 JupyterLab 的根目录
+lab-instructor: $(STAMP) fonts
+	$(BIN)/jupyter lab --ServerApp.root_dir=. --FileContentsManager.preferred_dir=chapters \
+		--ServerApp.ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
 	$(BIN)/python tests/benchmark.py

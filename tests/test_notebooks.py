@@ -68,3 +68,22 @@ def test_setup_cell_for_colab(path):
     assert "find_spec('lib') is None" in cell.source
     assert f"REPOSITORY = '{config['repository']['url']}'" in cell.source
     assert config['launch_buttons']['colab_url'] and config['launch_buttons']['binderhub_url']
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
+def test_nbgrader_metadata_is_what_nbgrader_accepts(path):
+    """nbgrader 的命令行拒绝不评分的 Markdown 答案单元格；评分单元格要有分值，grade_id 不重复。
+    （完整的 nbgrader 流程在 tests/test_nbgrader_cli.py 里用 nbgrader 自己的命令行走一遍。）"""
+    ids = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        meta = cell.metadata.get('nbgrader')
+        if not meta:
+            continue
+        ids.append(meta['grade_id'])
+        if cell.cell_type == 'markdown' and meta.get('solution'):
+            assert meta.get('grade') is True, f'{meta["grade_id"]}：Markdown 答案必须是（手工）评分单元格'
+        if meta.get('grade'):
+            assert isinstance(meta.get('points'), int) and meta['points'] > 0, meta
+        if meta.get('grade') and not meta.get('solution'):
+            assert meta.get('locked') is True, f'{meta["grade_id"]}：检查单元格应锁定'
+    assert len(ids) == len(set(ids)), f'{path.name} 里 grade_id 有重复'

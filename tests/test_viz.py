@@ -317,3 +317,18 @@ def test_animation_html_is_self_contained():
     assert 'http://' not in html and 'https://' not in html
     assert 'class="fa' not in html
     assert 'alt="测试动画"' in html
+
+
+def test_animation_html_shows_first_frame_without_script(digits):
+    """第一帧直接写在 <img src> 里（JupyterLab 去掉不受信任输出的脚本时也有图，而不是 0×0）；
+    播放器在脚本运行时立即创建，不再用 setTimeout(…, 0) 推迟（推迟时播放器可能已不在页面里）。"""
+    crop = digits[0][0][8:18, 8:18]
+    html = viz.animation_html(viz.sliding_animation(crop, '锐化', step=4), alt='测试')
+    img = re.search(r'<img alt="测试" id="_anim_img(\w+)" src="(data:image/png;base64,[A-Za-z0-9+/=]+)">',
+                    html)
+    assert img, '帧图片的 <img> 没有 src（第一帧）'
+    first = re.search(r'frames\[0\] = "([^"]*)"', html).group(1).replace('\\\n', '')
+    assert img.group(2) == first
+    assert 'setTimeout(function() {\n        anim' not in html, \
+        'matplotlib 的模板变了：播放器仍用 setTimeout 推迟创建（见 lib/viz/draw.py 的 DEFERRED_START）'
+    assert f'anim{img.group(1)} = new Animation(' in html and 'start(0);' in html

@@ -127,14 +127,43 @@ def markdown_table(header, rows):
 PLAYER_ICONS = {'fa fa-minus': '−', 'fa fa-fast-backward': '«', 'fa fa-step-backward': '‹',
                 'fa fa-play fa-flip-horizontal': '◀', 'fa fa-pause': '❚❚', 'fa fa-play': '▶',
                 'fa fa-step-forward': '›', 'fa fa-fast-forward': '»', 'fa fa-plus': '+'}
+# 第一帧（嵌入的 data: 网址；base64 按行折开，行尾是 JavaScript 的续行符“\”）
+FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[\w+.-]+;base64,[^"]*)"')
+# matplotlib 用 setTimeout(…, 0) 推迟创建播放器；那一刻播放器若不在页面里（例如 JupyterLab 把单元格
+# 暂时从页面上摘下），getElementById 得到 null，创建失败，图片一直是 0×0
+DEFERRED_START = re.compile(r'(?:/\*[^*]*set a timeout[^*]*\*/\s*)?'
+                            r'setTimeout\(function\(\) \{\s*(anim\w+ = new Animation\([^)]*\);)\s*\}, 0\);')
+START = """/* lib.viz：脚本运行时上面的元素已在页面里，立即创建播放器；
+       万一还找不到，每 100 毫秒再试一次，最多 60 秒。
+       （用 var 语句开头：上一行的帧数据没有分号，以“(”开头会被当成函数调用） */
+    var start = function(tries) {{
+        if (document.getElementById(slider_id) && document.getElementById(img_id)) {{
+            {create}
+        }} else if (tries < 600) {{
+            setTimeout(function() {{ start(tries + 1); }}, 100);
+        }}
+    }};
+    start(0);"""
 
 
 def animation_html(anim, alt):
     """动画的 HTML：帧与播放器都内嵌在页面里（``anim.to_jshtml()``），不访问任何外部网站。
 
-    给帧图片加上替代文字 ``alt``，去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符。
+    在 matplotlib 的 jshtml 上改几处：
+
+    * 帧图片加上替代文字 ``alt``；去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符；
+    * 第一帧直接写进 ``<img src>``：脚本没有运行时（JupyterLab 里不受信任的输出会被去掉脚本，
+      例如在别处运行、保存过的笔记本），也能看到图，而不是 0×0 的空白；
+    * 播放器在脚本运行时立即创建，而不是 ``setTimeout(…, 0)`` 之后（那时播放器可能已不在页面里）。
     """
-    html = anim.to_jshtml().replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
+    html = anim.to_jshtml()
+    first = FIRST_FRAME.search(html)
+    html = html.replace('<img id=', f'<img alt="{escape(alt)}" id=', 1)
+    if first:
+        src = first.group(1).replace('\\\n', '')               # 去掉续行符
+        html = re.sub(r'(<img alt="[^"]*" id="_anim_img\w+")>', lambda m: f'{m.group(1)} src="{src}">',
+                      html, count=1)
+    html = DEFERRED_START.sub(lambda match: START.format(create=match.group(1)), html, count=1)
     html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', '', html)
     for icon, text in PLAYER_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
