@@ -18,6 +18,8 @@
 
 import copy
 import os
+import time
+from queue import Empty
 
 from nbgrader import utils
 from nbgrader.preprocessors import (
@@ -25,6 +27,7 @@ from nbgrader.preprocessors import (
     ClearHiddenTests,
     ClearOutput,
     DeduplicateIds,
+    Execute,
     OverwriteCells,
     OverwriteKernelspec,
 )
@@ -46,11 +49,46 @@ c.ClearSolutions.text_stub = '在这里写下你的答案。'
 
 # ---------------------------------------------------------------- 自动评分（autograde）
 # nbgrader 的默认超时是每个单元格 30 秒；第 3 章正文训练卷积网络的单元格单独就要 25–30 秒，
-# 机器忙时会更久（超时的单元格记为错误，后面的检查也就不会运行）。
+# 机器忙时会更久（超时的单元格被中断、记为错误，后面用到它的结果的单元格也跟着出错）。
 c.Execute.timeout = 600
 # 本课的矩阵都很小，多线程 BLAS 在共享的机器上常常慢很多；评分内核继承这里的环境变量
 for _variable in ('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
     os.environ.setdefault(_variable, '1')
+
+
+# 控件单元格偶尔“卡住”整整一个超时（jupyter/nbclient#312）：各章的探索器（ipywidgets 的 Output 控件）
+# 显示时，nbclient 在 shell 通道上给内核回发 comm 消息，而它同时正在同一个通道上等 execute_reply；
+# 这次发送有时吞掉了套接字的可读通知，回复早已到达，nbclient 却要等到 get_msg 超时才看见它
+# （之后一切照常、不报错，只是白等了 Execute.timeout 秒）。这里在实测中约每 15 次执行一次，
+# 在 autograde 与 validate 里都见到过。补救：等回复时每秒重新查看一次通道，白等最多 1 秒。
+# 只改 nbgrader 的 Execute（validate 与 autograde 都用它），不改单元格的超时与评分。
+def _poll_shell_in_slices(poll_for_reply):
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, *tasks):
+        channel = self.kc.shell_channel
+        get_msg = channel.get_msg
+
+        async def get_msg_in_slices(timeout=None):
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                try:
+                    return await get_msg(timeout=1.0 if remaining is None else max(0.0, min(1.0, remaining)))
+                except Empty:
+                    if remaining is not None and remaining <= 1.0:
+                        raise
+
+        channel.get_msg = get_msg_in_slices
+        try:
+            return await poll_for_reply(self, msg_id, cell, timeout, *tasks)
+        finally:
+            del channel.get_msg
+
+    _async_poll_for_reply.polls_in_slices = True
+    return _async_poll_for_reply
+
+
+if not getattr(Execute._async_poll_for_reply, 'polls_in_slices', False):     # nbgrader 会加载配置两次
+    Execute._async_poll_for_reply = _poll_shell_in_slices(Execute._async_poll_for_reply)
 
 
 class QuietHiddenTestsOverwriteCells(OverwriteCells):

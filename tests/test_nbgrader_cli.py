@@ -179,22 +179,9 @@ def nbgrader(course, *args, timeout=3600):
     return result.returncode, result.stdout + result.stderr, time.perf_counter() - start
 
 
-# 偶尔（这里约每 10 次完整运行一次）内核执行完了某个单元格，nbgrader 却一直收不到 execute_reply，
-# 要等到单元格超时才继续（见 NOTES.md：ipykernel 7 的丢消息问题）。测试里把单元格超时从课程配置的
-# 600 秒降到 EXECUTE_TIMEOUT（正常情况下最慢的单元格不到 30 秒），遇到这种超时就把同一个命令重跑一次。
-EXECUTE_TIMEOUT = 240
-STALL = 'Timeout waiting for execute reply'
-STALLS = []      # 重跑过的命令，测试结束时打印
-
-
-def run_ok(course, *args, chapter=None, retry=()):
-    """运行 nbgrader 命令，要求成功且输出里没有 ERROR；内核丢了回复时加上 ``retry`` 里的参数重跑一次。"""
-    executes = args[0] in ('validate', 'autograde')
-    extra = (f'--Execute.timeout={EXECUTE_TIMEOUT}',) if executes else ()
-    code, output, seconds = nbgrader(course, *args, *extra)
-    if executes and STALL in output:
-        STALLS.append(f'{chapter} nbgrader {" ".join(args)}（第一次用了 {seconds:.0f} 秒）')
-        code, output, seconds = nbgrader(course, *args, *extra, *retry)
+def run_ok(course, *args, chapter=None):
+    """运行 nbgrader 命令，要求成功且输出里没有 ERROR。"""
+    code, output, seconds = nbgrader(course, *args)
     if chapter:
         TIMINGS[chapter, args[0]] = seconds
     assert code == 0, f'nbgrader {" ".join(args)} 失败（退出码 {code}）：\n{output[-6000:]}'
@@ -327,8 +314,6 @@ def print_timings():
         print('\nnbgrader 命令的耗时（秒）：')
         for (chapter, step), seconds in TIMINGS.items():
             print(f'  {chapter:5} {step:22} {seconds:7.1f}')
-    for stall in STALLS:
-        print(f'内核丢了回复、重跑过：{stall}')
 
 
 @pytest.mark.slow
@@ -369,7 +354,7 @@ def test_nbgrader_round_trip(path, tmp_path):
         else:
             nbformat.write(nb, target)
     assert tampered['wrong'], '没有找到可以改掉的检查单元格'
-    output = run_ok(course, 'autograde', assignment, chapter=assignment, retry=('--force',))
+    output = run_ok(course, 'autograde', assignment, chapter=assignment)
     for student in STUDENTS:
         assert (course / 'autograded' / student / assignment / name).is_file(), f'{student} 没有评分结果'
     warned = CHECKSUM_WARNING.findall(output)
