@@ -57,6 +57,7 @@ BIN = Path(sys.executable).parent
 START_TIMEOUT = 90     # 秒：服务器启动、JupyterLab 加载、内核启动
 RUN_TIMEOUT = 600      # 秒：运行全部单元格
 UI_TIMEOUT = 30        # 秒：一次界面变化（滑块重画、动画换帧、渲染一个单元格）
+IDLE_GRACE = 5         # 秒：有单元格始终没运行时，内核持续空闲多久算运行结束
 EXERCISE_HEADING = re.compile(r'^##\s*练习', re.MULTILINE)
 EXPECTED_ERROR = 'NotImplementedError'
 STUB_MESSAGE = '请完成这个练习'
@@ -335,15 +336,30 @@ def chapter(lab, driver):
       window.jupyterapp.commands.execute('notebook:run-all-cells').then(
         ok => { window.__runAll = {ok}; }, error => { window.__runAll = {error: String(error)}; });''')
 
+    # 运行全部单元格的 Promise 在第一个出错的单元格（练习的检查）之后就兑现了，后面的单元格还在运行：
+    # 所以要等到每个代码单元格都有了执行序号。若有单元格因前面出错被内核取消（永远没有序号），
+    # 就以“命令已结束、内核空闲、没有单元格在运行”持续 IDLE_GRACE 秒为准，交给下面的测试报告。
+    state = {'idle_since': None}
+
     def finished(d):
-        return d.execute_script('''
+        status = d.execute_script('''
           const panel = Array.from(window.jupyterapp.shell.widgets('main'))
             .find(w => w.context && w.context.path === arguments[0]);
-          // 命令的 Promise 在每个单元格都运行完（或因前面出错被取消）之后才兑现
-          const running = panel.content.widgets.some(c => c.model.type === 'code' &&
-                                                          c.model.executionState === 'running');
-          return window.__runAll && !running && panel.sessionContext.kernelDisplayStatus === 'idle'
-                 ? window.__runAll : null;''', STUDENT_PATH)
+          const code = panel.content.widgets.filter(c => c.model.type === 'code' &&
+                                                         c.model.sharedModel.getSource().trim());
+          return {done: window.__runAll, idle: panel.sessionContext.kernelDisplayStatus === 'idle',
+                  running: code.some(c => c.model.executionState === 'running'),
+                  executed: code.every(c => c.model.executionCount !== null)};''', STUDENT_PATH)
+        quiet = status['done'] and status['idle'] and not status['running']
+        if quiet and status['executed']:
+            return status['done']
+        if not quiet:
+            state['idle_since'] = None
+        elif state['idle_since'] is None:
+            state['idle_since'] = time.monotonic()
+        elif time.monotonic() - state['idle_since'] > IDLE_GRACE:
+            return status['done']
+        return None
 
     outcome = WebDriverWait(driver, RUN_TIMEOUT, poll_frequency=0.25).until(
         finished, f'{RUN_TIMEOUT} 秒内没有运行完全部单元格')
@@ -362,8 +378,6 @@ def cell_with(cells, text):
 
 def test_only_exercise_checks_raise(chapter):
     code = [c for c in chapter if c['type'] == 'code' and c['source'].strip()]
-    not_run = [c['index'] for c in code if c['execution_count'] is None]
-    assert not not_run, f'这些单元格没有运行：{not_run}'
     headings = [c['index'] for c in chapter
                 if c['type'] == 'markdown' and EXERCISE_HEADING.search(c['source'])]
     assert headings, '第 1 章里没有“## 练习”一节'
@@ -374,6 +388,8 @@ def test_only_exercise_checks_raise(chapter):
     assert set(errors) == expected, (
         f'报错的单元格 {sorted(errors)} 应当恰好是练习的检查单元格 {sorted(expected)}：' +
         '; '.join(f'[{i}] {o[0]["ename"]}: {o[0]["evalue"]}' for i, o in errors.items() if i not in expected))
+    not_run = [c['index'] for c in code if c['execution_count'] is None]
+    assert not not_run, f'这些单元格没有运行：{not_run}'
     for index, outputs in errors.items():
         assert index > headings[0], f'单元格 {index} 在“练习”一节之前'
         for output in outputs:
