@@ -50,7 +50,7 @@ book: $(STAMP) fonts
 test: lint book student-book pytest
 
 pytest: $(STAMP) fonts
-	$(BIN)/python -m pytest tests chapters -n 2 --dist loadgroup \
+	$(BIN)/python -m pytest tests chapters -n 2 --dist loadfile \
 		--nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 lint: $(STAMP)

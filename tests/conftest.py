@@ -26,15 +26,6 @@ lib.viz.setup()         # 图里的汉字用已安装的中文字体（与各章
 CJK = re.compile(r'[\u4e00-\u9fff]')
 
 
-def pytest_collection_modifyitems(items):
-    """pytest-xdist（make test 用 -n 2 --dist loadgroup）：默认一个文件一组，同一个文件的测试在同一个进程里
-    （nbval 要求一个笔记本的单元格按顺序在同一个内核里运行）；自己标了 xdist_group 的测试（例如 nbgrader
-    的每一章）各成一组，可以分到不同的进程。"""
-    for item in items:
-        if not item.get_closest_marker('xdist_group'):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split('::')[0]))
-
-
 @pytest.fixture
 def rng():
     """每个测试各自一个固定种子的随机数生成器。"""

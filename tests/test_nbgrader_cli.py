@@ -317,9 +317,7 @@ def print_timings():
 
 
 @pytest.mark.slow
-# 每章一组（pytest-xdist 的 --dist loadgroup）：四章分到两个进程里并行，而不是挤在同一个进程里
-@pytest.mark.parametrize('path', [pytest.param(path, marks=pytest.mark.xdist_group(f'nbgrader-{path.stem}'))
-                                  for path in CHAPTERS], ids=lambda p: p.stem)
+@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)
 def test_nbgrader_round_trip(path, tmp_path):
     assert NBGRADER_CONFIG.is_file(), f'缺少课程配置 {NBGRADER_CONFIG}'
     assert (BIN / 'nbgrader').is_file() and (BIN / 'alembic').is_file(), f'{BIN} 里没有 nbgrader 或 alembic'
