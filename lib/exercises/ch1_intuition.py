@@ -12,6 +12,7 @@ from .harness import (
     known_mistake,
     own_work,
     passed,
+    require_integer,
     run,
     same_with_defaults,
 )
@@ -41,10 +42,7 @@ def check_output_size(fn, trials=200, seed=0):
         call = f'output_size({n}, {k}, stride={s}, padding={p})'
         result = run(fn, call, n, k, stride=s, padding=p)
         expected = output_size(n, k, s, p)
-        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            raise CheckError(f'{call} 应该返回整数 {expected}，实际返回 {result!r}'
-                             f'（类型 {type(result).__name__}）：窗口的个数是整数，'
-                             f'除法要向下取整（Python 里用 //）')
+        require_integer(call, result, expected, '窗口的个数是整数，除法要向下取整（Python 里用 //）')
         if result != expected:
             raise CheckError(f'{call} 应为 {expected}，实际得到 {result}')
         same_with_defaults('返回值', fn, call, result, (n, k), dict(stride=s, padding=p),

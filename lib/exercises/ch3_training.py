@@ -12,7 +12,7 @@ from ..losses import CELoss
 from ..model import NNModel
 from ..optim import SGDOptimizer
 from ..zoo import seed_network
-from .harness import CheckError, keep_layer_rng, own_work, passed, run, same_with_defaults
+from .harness import CheckError, keep_layer_rng, own_work, passed, require_integer, run, same_with_defaults
 
 DEFAULTS = dict(padding=0, size=28, channels=1, classes=10)     # 练习里函数签名的默认值
 
@@ -45,10 +45,8 @@ def check_parameter_count(fn, trials=30, seed=0):
         layers_shown = '，'.join(f'{type(layer).__name__} {layer.parameter_count():,}'
                                  for layer in network.layers if layer.parameter_count())
         layers_shown = f'\n  lib 搭出同样的网络，逐层的参数个数：{layers_shown}'
-        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            raise CheckError(f'{call} 应该返回整数 {expected:,}，实际返回 {result!r}'
-                             f'（类型 {type(result).__name__}）：参数的个数是整数，'
-                             f'要除的地方用 //（Python 里 / 总得到浮点数）{layers_shown}')
+        require_integer(call, result, expected,
+                        '参数的个数是整数，要除的地方用 //（Python 里 / 总得到浮点数）', layers_shown)
         if result != expected:
             raise CheckError(f'{call} 应为 {expected:,}，实际得到 {result:,}。{layers_shown}')
         same_with_defaults('返回值', fn, call, result, (), params, DEFAULTS)

@@ -278,6 +278,14 @@ def as_array(what, case, value):
     return array
 
 
+def require_integer(call, result, expected, why, extra=''):
+    """一个“数个数”的练习必须返回整数：bool 与浮点数（哪怕是 26.0）都不算，错了说明为什么要整数。"""
+    __tracebackhide__ = True
+    if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
+        raise CheckError(f'{call} 应该返回整数 {expected:,}，实际返回 {result!r}'
+                         f'（类型 {type(result).__name__}）：{why}{extra}')
+
+
 def constant_factor(expected, actual):
     """``actual`` 处处恰好是 ``expected`` 的同一个倍数（不是 1）时，用文字说出这个倍数，否则返回 None。"""
     size = np.abs(expected).max(initial=0)
