@@ -5,7 +5,7 @@ Linear、Sequential、Convolution、Flatten、Dropout、ReLU、Tanh、Sigmoid、
 MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 
 ``import lib`` 只导入 NumPy（和进度条 tqdm）：框架在这一层目录里，一个模块一个概念——
-tensor、layers、convolution、pooling、losses、optim、model、data、augment，
+tensor、layers、convolution、transposed（反向传播与转置卷积）、pooling、losses、optim、model、data、augment，
 ``gradcheck``（数值梯度）与 ``zoo``（本课训练的网络）。画图与控件在 ``lib.viz``，
 练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
@@ -19,6 +19,7 @@ from .model import Model, NNModel
 from .optim import Optimizer, SGDOptimizer
 from .pooling import AvgPool, MaxPool
 from .tensor import Tensor
+from .transposed import ConvTranspose, conv2d_backward_loop, transposed_output_size
 
 __version__ = '0.1.0'
 
@@ -28,5 +29,6 @@ __all__ = [
     'ReLU', 'Tanh', 'Sigmoid', 'Softmax', 'MaxPool', 'AvgPool',
     'Loss', 'MSELoss', 'CELoss', 'BCELoss',
     'Optimizer', 'SGDOptimizer', 'Model', 'NNModel',
+    'ConvTranspose', 'conv2d_backward_loop', 'transposed_output_size',
     'conv2d_loop', 'im2col', 'col2im', 'output_size', 'accuracy', 'load_digits', 'gradcheck', 'zoo',
 ]

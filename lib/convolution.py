@@ -12,6 +12,9 @@
 
 记号：输入 ``x`` 形状 (N, C, H, W)，卷积核 ``weight`` 形状 (F, C, k, k)，
 输出 (N, F, out_h, out_w)，``out_h = (H + 2·padding - k) // stride + 1``。
+
+膨胀（dilation，又叫空洞卷积）：``dilation = d`` 时，卷积核的相邻两个权重在输入上相隔 d 个像素，
+k×k 的卷积核覆盖 ``d·(k-1) + 1`` 的范围；公式里的 k 换成这个覆盖范围即可。d = 1 就是普通卷积。
 """
 
 import numpy as np
@@ -20,12 +23,24 @@ from .layers import Layer, check_ndim, he_normal
 from .tensor import Tensor, shape_error
 
 
-def output_size(size, kernel_size, stride=1, padding=0):
-    """卷积输出的边长：``(size + 2·padding - kernel_size) // stride + 1``。"""
-    if size + 2 * padding < kernel_size:
-        raise ValueError(f'卷积核 {kernel_size}×{kernel_size} 大于补零后的输入边长 '
+def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    """卷积输出的边长：``(size + 2·padding - span) // stride + 1``。
+
+    ``span = dilation·(kernel_size - 1) + 1`` 是膨胀后的卷积核覆盖的边长（dilation = 1 时就是 kernel_size）。
+    """
+    span = dilated_span(kernel_size, dilation)
+    if size + 2 * padding < span:
+        extent = '' if dilation == 1 else f'（dilation={dilation}，覆盖 {span}×{span}）'
+        raise ValueError(f'卷积核 {kernel_size}×{kernel_size}{extent} 大于补零后的输入边长 '
                          f'{size} + 2×{padding} = {size + 2 * padding}')
-    return (size + 2 * padding - kernel_size) // stride + 1
+    return (size + 2 * padding - span) // stride + 1
+
+
+def dilated_span(kernel_size, dilation=1):
+    """膨胀后的卷积核在输入上覆盖的边长 ``dilation·(kernel_size-1) + 1``；dilation 须是 ≥ 1 的整数。"""
+    if isinstance(dilation, bool) or not isinstance(dilation, (int, np.integer)) or dilation < 1:
+        raise ValueError(f'dilation 期望是 ≥ 1 的整数，实际得到 {dilation!r}')
+    return dilation * (kernel_size - 1) + 1
 
 
 def pad(x, padding):
@@ -35,7 +50,7 @@ def pad(x, padding):
     return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
 
 
-def conv2d_loop(x, weight, bias=None, stride=1, padding=0):
+def conv2d_loop(x, weight, bias=None, stride=1, padding=0, dilation=1):
     """参考实现：对每个输出像素 (i, j) 取窗口、乘权重、求和。
 
     Parameters
@@ -50,12 +65,15 @@ def conv2d_loop(x, weight, bias=None, stride=1, padding=0):
     """
     N, C, H, W = x.shape
     F, _, k, _ = weight.shape
-    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    d = dilation
+    out_h, out_w = output_size(H, k, stride, padding, d), output_size(W, k, stride, padding, d)
+    span = dilated_span(k, d)
     xp = pad(x, padding)
     out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, weight))
     for i in range(out_h):
         for j in range(out_w):
-            window = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]  # (N, C, k, k)
+            # 窗口从 (i·s, j·s) 开始，每隔 d 个像素取一个：(N, C, k, k)
+            window = xp[:, :, i * stride:i * stride + span:d, j * stride:j * stride + span:d]
             # 对通道和窗口内的 m, n 求和：(N, C, k, k) · (F, C, k, k) → (N, F)
             out[:, :, i, j] = np.tensordot(window, weight, axes=([1, 2, 3], [1, 2, 3]))
     if bias is not None:
@@ -63,7 +81,7 @@ def conv2d_loop(x, weight, bias=None, stride=1, padding=0):
     return out
 
 
-def im2col(x, kernel_size, stride=1, padding=0):
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     """图转列（image to column）：每个卷积窗口展平成一列。
 
     Parameters
@@ -76,19 +94,22 @@ def im2col(x, kernel_size, stride=1, padding=0):
         ``cols[n, :, i·out_w + j]`` 是第 n 张图在输出位置 (i, j) 的窗口，
         行的顺序是 (通道 c, 行偏移 m, 列偏移 n)，与 ``weight.reshape(F, -1)`` 的列一致，
         所以 ``weight.reshape(F, -1) @ cols`` 一次算出所有位置的卷积。
+        ``dilation = d`` 时，偏移 (m, n) 对应窗口里第 m·d 行、第 n·d 列的像素。
     """
     N, C, H, W = x.shape
-    k = kernel_size
-    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    k, d = kernel_size, dilation
+    out_h, out_w = output_size(H, k, stride, padding, d), output_size(W, k, stride, padding, d)
     xp = pad(x, padding)
     cols = np.empty((N, C, k, k, out_h, out_w), dtype=x.dtype)
-    for m in range(k):          # 只在 k×k 个偏移上循环：偏移 (m, n) 在所有窗口里
-        for n in range(k):      # 取到的像素，恰好是输入的一个步长为 stride 的切片
-            cols[:, :, m, n] = xp[:, :, m:m + stride * out_h:stride, n:n + stride * out_w:stride]
+    for m in range(k):          # 只在 k×k 个偏移上循环：偏移 (m, n) 在所有窗口里取到的像素，
+        for n in range(k):      # 恰好是输入从 (m·d, n·d) 开始、步幅为 stride 的一个切片
+            rows = slice(m * d, m * d + stride * out_h, stride)
+            columns = slice(n * d, n * d + stride * out_w, stride)
+            cols[:, :, m, n] = xp[:, :, rows, columns]
     return cols.reshape(N, C * k * k, out_h * out_w)
 
 
-def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
+def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1):
     """列转图：im2col 的伴随（adjoint）。把每列加回它的窗口，重叠处相加。
 
     Parameters
@@ -101,8 +122,8 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     ndarray，形状 (N, C, H, W)
     """
     N, C, H, W = input_shape
-    k = kernel_size
-    out_h, out_w = output_size(H, k, stride, padding), output_size(W, k, stride, padding)
+    k, d = kernel_size, dilation
+    out_h, out_w = output_size(H, k, stride, padding, d), output_size(W, k, stride, padding, d)
     expected = (N, C * k * k, out_h * out_w)
     if cols.shape != expected:
         raise shape_error('col2im', f'列矩阵形状 {expected}', cols.shape)
@@ -110,7 +131,9 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0):
     xp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
     for m in range(k):
         for n in range(k):
-            xp[:, :, m:m + stride * out_h:stride, n:n + stride * out_w:stride] += cols[:, :, m, n]
+            rows = slice(m * d, m * d + stride * out_h, stride)
+            columns = slice(n * d, n * d + stride * out_w, stride)
+            xp[:, :, rows, columns] += cols[:, :, m, n]
     return xp[:, :, padding:padding + H, padding:padding + W]
 
 
@@ -125,22 +148,25 @@ class Convolution(Layer):
     stride : int，默认 1
     padding : int，默认 0
         输入四周补零的圈数。
+    dilation : int，默认 1
+        膨胀：卷积核相邻两个权重在输入上相隔的像素数（见模块说明）。
 
     权重用 He 正态初始化（均值 0、方差 2 / (C·k·k)），偏置为 0。
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1):
         super().__init__()
         for name, value, low in (('in_channels', in_channels, 1), ('out_channels', out_channels, 1),
                                  ('kernel_size', kernel_size, 1), ('stride', stride, 1),
-                                 ('padding', padding, 0)):
-            if not isinstance(value, (int, np.integer)) or value < low:
+                                 ('padding', padding, 0), ('dilation', dilation, 1)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f'Convolution 期望 {name} 是 ≥ {low} 的整数，实际得到 {value!r}')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = kernel_size
         self.stride = stride
         self.padding = padding
+        self.dilation = dilation
         fan_in = in_channels * kernel_size * kernel_size
         self.weight = Tensor(he_normal((out_channels, in_channels, kernel_size, kernel_size), fan_in))
         self.bias = Tensor(np.zeros(out_channels, dtype=np.float32))
@@ -150,13 +176,15 @@ class Convolution(Layer):
         N, C, H, W = x.data.shape
         if C != self.in_channels:
             raise shape_error('Convolution', f'输入形状 (N, {self.in_channels}, H, W)', x.data.shape)
-        k, s, pd, F = self.kernel_size, self.stride, self.padding, self.out_channels
-        if min(H, W) + 2 * pd < k:
-            raise ValueError(f'Convolution 的卷积核 {k}×{k} 大于补零后的输入：输入形状 {x.data.shape}，'
-                             f'padding={pd}，补零后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
-        out_h, out_w = output_size(H, k, s, pd), output_size(W, k, s, pd)
+        k, s, pd, d, F = self.kernel_size, self.stride, self.padding, self.dilation, self.out_channels
+        span = dilated_span(k, d)
+        if min(H, W) + 2 * pd < span:
+            extent = '' if d == 1 else f'（dilation={d}，覆盖 {span}×{span}）'
+            raise ValueError(f'Convolution 的卷积核 {k}×{k}{extent} 大于补零后的输入：输入形状 '
+                             f'{x.data.shape}，padding={pd}，补零后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
+        out_h, out_w = output_size(H, k, s, pd, d), output_size(W, k, s, pd, d)
 
-        cols = im2col(x.data, k, s, pd)                     # (N, C·k·k, out_h·out_w)
+        cols = im2col(x.data, k, s, pd, d)                  # (N, C·k·k, out_h·out_w)
         weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
         y = weight @ cols                                   # (N, F, out_h·out_w)
         y += self.bias.data[:, None]
@@ -168,11 +196,12 @@ class Convolution(Layer):
             self.weight.add_grad((grad @ cols.transpose(0, 2, 1)).sum(axis=0))  # 即 weight.grad += …
             self.bias.add_grad(grad.sum(axis=(0, 2)))
             if x.requires_grad:  # 输入是数据批次时省掉 col2im
-                x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd)
+                x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd, d)
 
         out.gradient_fn = gradient_fn
         return out
 
     def describe(self):
+        dilation = '' if self.dilation == 1 else f'; dilation={self.dilation}'
         return (f'weight{self.weight.data.shape}; bias{self.bias.data.shape}; '
-                f'kernels={self.kernel_size}; stride={self.stride}; padding={self.padding}')
+                f'kernels={self.kernel_size}; stride={self.stride}; padding={self.padding}{dilation}')
