@@ -50,7 +50,7 @@ book: $(STAMP) fonts
 test: lint book student-book pytest
 
 pytest: $(STAMP) fonts
-	$(BIN)/python -m pytest tests chapters --nbval-lax --nbval-current-env --nbval-cell-timeout=300
+	$(BIN)/python -m pytest tests chapters --durations=25 --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
