@@ -1,10 +1,11 @@
 """卷积的反向传播与转置卷积（transposed convolution）。
 
 第 5 章的结论：卷积层的反向传播本身就是卷积。把卷积写成一个稀疏的矩阵 C（``y = C x``），
-对输入的梯度就是 ``Cᵀ dy``。本模块有两样东西：
+对输入的梯度就是 ``Cᵀ dy``。本模块有三样东西：
 
 * ``conv2d_backward_loop``：逐个输出像素写出的反向传播，与 ``conv2d_loop`` 配对。
   慢，但每一行都对应链式法则的一项，测试里用作对照（oracle）。
+* ``dilate``：在 dY 的相邻元素之间插 0。步幅 s > 1 时，先这样“膨胀”dY，反向传播才是普通的卷积。
 * ``ConvTranspose``：转置卷积层。它的前向传播正是卷积的反向传播（乘 Cᵀ，用 ``col2im``），
   它的反向传播正是卷积的前向传播（乘 C，用 ``im2col``）。它常被叫作“反卷积”（deconvolution），
   但它不是卷积的逆：Cᵀ 一般不等于 C⁻¹（C 通常连方阵都不是）。
@@ -62,6 +63,18 @@ def conv2d_backward_loop(x, weight, grad_out, stride=1, padding=0, dilation=1):
             dxp[:, :, rows, columns] += np.tensordot(g, weight, axes=([1], [0]))   # (N, C, k, k)
     db = grad_out.sum(axis=(0, 2, 3))
     return dxp[:, :, padding:padding + H, padding:padding + W], dw, db
+
+
+def dilate(a, step):
+    """在最后两维的相邻元素之间各插入 ``step - 1`` 个 0（步幅为 step 的卷积，反向传播前对 dY 做的事）。
+
+    形状 (..., h, w) → (..., (h - 1)·step + 1, (w - 1)·step + 1)；step = 1 时原样返回一份拷贝。
+    """
+    a = np.asarray(a)
+    *lead, h, w = a.shape
+    out = np.zeros((*lead, (h - 1) * step + 1, (w - 1) * step + 1), dtype=a.dtype)
+    out[..., ::step, ::step] = a
+    return out
 
 
 def transposed_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
