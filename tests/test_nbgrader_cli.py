@@ -153,6 +153,41 @@ def avg_pool(x, kernel_size, stride=None):
     cols = lib.im2col(x.reshape(N * C, 1, H, W), kernel_size, stride)
     return (cols.sum(axis=1) / kernel_size).reshape(N, C, out_h, out_w)   # 除以 k 而不是 k²
 ''',
+    'ch5-transposed-size': '''
+def transposed_size(size, kernel_size, stride=1, padding=0, output_padding=0):
+    """转置卷积的输出边长。"""
+    return size * stride - 2 * padding + kernel_size + output_padding     # 应是 (size - 1)·stride
+''',
+    'ch5-conv-backward-naive': '''
+def conv_backward_naive(x, weight, grad_out, stride=1, padding=0):
+    """卷积层的反向传播（循环版）。"""
+    N, C, H, W = x.shape
+    F, _, k, _ = weight.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    dxp = np.zeros_like(xp)
+    dw = np.zeros_like(weight)
+    for i in range(grad_out.shape[2]):
+        for j in range(grad_out.shape[3]):
+            window = xp[:, :, i:i + k, j:j + k]            # 忘了步幅：左上角应是 (i·stride, j·stride)
+            for f in range(F):
+                g = grad_out[:, f, i, j][:, None, None, None]
+                dw[f] += (g * window).sum(axis=0)
+                dxp[:, :, i:i + k, j:j + k] += g * weight[f]
+    db = grad_out.sum(axis=(0, 2, 3))
+    return dxp[:, :, padding:padding + H, padding:padding + W], dw, db
+''',
+    'ch5-max-pool-backward': '''
+def max_pool_backward(x, grad_out, kernel_size, stride=None):
+    """最大池化的反向传播。"""
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    dx = np.zeros_like(x)
+    for i in range(grad_out.shape[2]):
+        for j in range(grad_out.shape[3]):
+            r, c = i * stride, j * stride
+            dx[:, :, r:r + k, c:c + k] += grad_out[:, :, i:i + 1, j:j + 1]   # 梯度给了窗口里的每个元素
+    return dx
+''',
 }
 WRONG_TEXT = '我觉得结果和原来一样，因为卷积核没有变。'     # 思考题的错误回答（要人工评分）
 

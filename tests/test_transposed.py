@@ -363,3 +363,15 @@ def test_float32_conv_transpose(rng):
     dx, _, _ = conv2d_backward_loop(np.zeros((2, 2, 8, 8)), layer.weight.data.astype(np.float64),
                                     y.astype(np.float64), stride=2, padding=1)
     np.testing.assert_allclose(out, dx, rtol=1e-4, atol=1e-5)
+
+
+def test_dilate_inserts_zeros():
+    from lib.transposed import dilate
+
+    a = np.arange(1.0, 7.0).reshape(1, 2, 3)
+    out = dilate(a, 3)
+    assert out.shape == (1, 4, 7)
+    np.testing.assert_array_equal(out[0, ::3, ::3], a[0])
+    assert np.count_nonzero(out) == a.size
+    np.testing.assert_array_equal(dilate(a, 1), a)
+    np.testing.assert_array_equal(dilate(a, 2), spread(a, 2))
