@@ -16,6 +16,7 @@ from .harness import (
     known_mistake,
     own_work,
     passed,
+    require_integer,
     run,
     same_with_defaults,
 )
@@ -64,9 +65,7 @@ def check_transposed_size(fn, trials=200, seed=0):
         call = f'transposed_size({n}, {k}, stride={s}, padding={p}, output_padding={op})'
         result = run(fn, call, n, k, stride=s, padding=p, output_padding=op)
         expected = transposed_output_size(n, k, s, p, op)
-        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            raise CheckError(f'{call} 应该返回整数 {expected}，'
-                             f'实际返回 {result!r}（类型 {type(result).__name__}）')
+        require_integer(call, result, expected, '边长是像素的个数，公式里也只有整数的加减乘')
         if result != expected:
             why = [text for wrong, text in size_mistakes(n, k, s, p, op) if wrong == result]
             raise CheckError(f'{call} 应为 {expected}，实际得到 {result}' +
