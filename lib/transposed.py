@@ -26,7 +26,7 @@ def conv2d_backward_loop(x, weight, grad_out, stride=1, padding=0, dilation=1):
     """卷积 ``conv2d_loop(x, weight, b, stride, padding, dilation)`` 的反向传播，逐个输出像素计算。
 
     前向是 ``Y[:, f, i, j] = Σ_{c,m,n} X̃[:, c, i·s + m·d, j·s + n·d] · W[f, c, m, n] + b[f]``
-    （X̃ 是补零后的输入）。每个输出像素 (i, j) 只和它的窗口有关，链式法则逐项写出：
+    （X̃ 是填充后的输入）。每个输出像素 (i, j) 只和它的窗口有关，链式法则逐项写出：
 
     * ``dW[f, c, m, n] += Σ_batch dY[:, f, i, j] · X̃[:, c, 窗口的 (m, n)]``
     * ``dX̃[:, c, 窗口的 (m, n)] += Σ_f dY[:, f, i, j] · W[f, c, m, n]``（窗口重叠处相加）
@@ -104,7 +104,7 @@ class ConvTranspose(Layer):
     stride : int，默认 1
         stride = s 时，输入里相邻两个像素在输出上相隔 s 个像素：输出大约放大 s 倍（上采样）。
     padding : int，默认 0
-        从输出四周各裁掉的圈数（它所转置的卷积在输入四周补零的圈数）。
+        从输出四周各裁掉的圈数（它所转置的卷积在输入四周填充的圈数）。
     output_padding : int，默认 0
         在输出的下边、右边多加的行列数，0 ≤ output_padding < stride（见 ``transposed_output_size``）。
     dilation : int，默认 1

@@ -110,6 +110,8 @@ def search_index():
     ('感受野', 'chapters/01_convolution_intuition'),
     ('池化', 'chapters/04_pooling'),
     ('感受野', 'chapters/04_pooling'),
+    ('转置卷积', 'chapters/05_backward_as_convolution'),
+    ('膨胀卷积', 'chapters/05_backward_as_convolution'),
 ])
 def test_chinese_terms_are_indexed(term, chapter):
     """jieba 分词 + 用户词典：术语作为整词进入索引，并指向讲它的章节。"""

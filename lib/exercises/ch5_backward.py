@@ -93,7 +93,7 @@ def backward_mistakes(case, x, weight, grad_out):
         spread = np.zeros(full)
         spread[:, :, :grad_out.shape[2], :grad_out.shape[3]] = grad_out
         dx, dw, _ = conv2d_backward_loop(x, weight, spread, 1, p)
-        text = ('输出 (i, j) 的窗口左上角在补零后的输入的 (i·stride, j·stride)，不是 (i, j)：'
+        text = ('输出 (i, j) 的窗口左上角在填充后的输入的 (i·stride, j·stride)，不是 (i, j)：'
                 '步幅 > 1 时要乘上 stride')
         dx_mistakes.insert(0, known_mistake(dx, text))
         dw_mistakes.append(known_mistake(dw, text))
@@ -102,7 +102,7 @@ def backward_mistakes(case, x, weight, grad_out):
 
         def not_cropped(expected, actual):
             if actual.shape == padded:
-                return (f'dx 的形状是补零后的输入的形状 {padded}：最后要从四周各裁掉 padding={p} 圈'
+                return (f'dx 的形状是填充后的输入的形状 {padded}：最后要从四周各裁掉 padding={p} 圈'
                         f'（补的 0 不是输入，不要它们的梯度）')
             return None
 
@@ -155,7 +155,7 @@ def check_conv_backward_naive(fn, trials=8, seed=0):
     rng = np.random.default_rng(seed)
     for case in conv_cases(trials, seed, sizes=range(3, 9)):
         check_naive_case(fn, case, rng)
-    passed(f'在 {trials} 组随机形状、步幅和补零上通过梯度检验，且与 lib.Convolution 的反向传播一致')
+    passed(f'在 {trials} 组随机形状、步幅和填充上通过梯度检验，且与 lib.Convolution 的反向传播一致')
 
 
 # ---- 最大池化的反向传播 ----
