@@ -5,18 +5,21 @@ Linear、Sequential、Convolution、Flatten、Dropout、ReLU、Tanh、Sigmoid、
 MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 
 ``import lib`` 只导入 NumPy（和进度条 tqdm）：框架在这一层目录里，一个模块一个概念——
-tensor、layers、convolution、transposed（反向传播与转置卷积）、pooling、losses、optim、model、data、augment，
+tensor、layers、convolution、transposed（反向传播与转置卷积）、pooling、normalization、blocks、
+losses、optim、model、data、augment，
 ``gradcheck``（数值梯度）与 ``zoo``（本课训练的网络）。画图与控件在 ``lib.viz``，
 练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
 
 from . import gradcheck, zoo
+from .blocks import GlobalAvgPool, Identity, ResidualBlock
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
 from .data import TINYMNIST_PATH, Dataset, MNISTDataset, accuracy, load_digits
 from .layers import Dropout, Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, seed
 from .losses import BCELoss, CELoss, Loss, MSELoss
 from .model import Model, NNModel
-from .optim import Optimizer, SGDOptimizer
+from .normalization import BatchNorm2d
+from .optim import OneCycle, Optimizer, SGDOptimizer
 from .pooling import AvgPool, MaxPool
 from .tensor import Tensor
 from .transposed import ConvTranspose, conv2d_backward_loop, transposed_output_size
@@ -27,6 +30,7 @@ __all__ = [
     'seed', 'Tensor', 'Dataset', 'MNISTDataset', 'TINYMNIST_PATH',
     'Layer', 'Linear', 'Sequential', 'Convolution', 'Flatten', 'Dropout',
     'ReLU', 'Tanh', 'Sigmoid', 'Softmax', 'MaxPool', 'AvgPool',
+    'BatchNorm2d', 'GlobalAvgPool', 'ResidualBlock', 'Identity', 'OneCycle',
     'Loss', 'MSELoss', 'CELoss', 'BCELoss',
     'Optimizer', 'SGDOptimizer', 'Model', 'NNModel',
     'ConvTranspose', 'conv2d_backward_loop', 'transposed_output_size',
