@@ -61,7 +61,8 @@ class SGDOptimizer(Optimizer):
         if not weight_decay >= 0:
             raise ValueError(f'权重衰减期望 weight_decay ≥ 0，实际得到 {weight_decay}')
         if schedule is not None and not callable(schedule):
-            raise TypeError(f'schedule 期望是函数 step → 学习率（例如 OneCycle），实际得到 {type(schedule).__name__}')
+            raise TypeError(f'schedule 期望是函数 step → 学习率（例如 OneCycle），'
+                            f'实际得到 {type(schedule).__name__}')
         self.momentum = momentum
         self.weight_decay = weight_decay
         self.schedule = schedule

@@ -23,7 +23,6 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -78,14 +77,14 @@ def run(seed, validation, epochs):
                   train_images=len(dataset.train_features), epoch_log=[])
     for epoch in range(epochs):
         model.train(dataset, 1)
-        row = dict(epoch=epoch + 1, loss=model.history['loss'][-1], train_accuracy=model.history['accuracy'][-1],
-                   seconds=model.history['seconds'][-1])
+        row = dict(epoch=epoch + 1, loss=model.history['loss'][-1],
+                   train_accuracy=model.history['accuracy'][-1], seconds=model.history['seconds'][-1])
         if validation:
             row['validation_accuracy'] = evaluate(network, check_features, check_labels)
         result['epoch_log'].append(row)
+        checked = f"，验证准确率 {row['validation_accuracy']:.2%}" if validation else ''
         print(f"种子 {seed} 第 {epoch + 1:2d}/{epochs} 轮：损失 {row['loss']:.4f}，训练准确率 "
-              f"{row['train_accuracy']:.2%}" + (f"，验证准确率 {row['validation_accuracy']:.2%}"
-                                               if validation else '') + f"，{row['seconds']:.0f} 秒", flush=True)
+              f"{row['train_accuracy']:.2%}{checked}，{row['seconds']:.0f} 秒", flush=True)
     if validation:
         result['validation_accuracy'] = result['epoch_log'][-1]['validation_accuracy']
     else:   # 测试集只在训练完之后碰一次
