@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-            'chapters/04_pooling']
+            'chapters/04_pooling', 'chapters/07_modern_blocks']
 
 if not (HTML / 'index.html').is_file():
     message = '没有找到 _build/html：先运行 make book（make test 会自动先构建）'
@@ -112,6 +112,9 @@ def search_index():
     ('感受野', 'chapters/04_pooling'),
     ('转置卷积', 'chapters/05_backward_as_convolution'),
     ('膨胀卷积', 'chapters/05_backward_as_convolution'),
+    ('批归一化', 'chapters/07_modern_blocks'),
+    ('全局平均池化', 'chapters/07_modern_blocks'),
+    ('残差块', 'chapters/07_modern_blocks'),
 ])
 def test_chinese_terms_are_indexed(term, chapter):
     """jieba 分词 + 用户词典：术语作为整词进入索引，并指向讲它的章节。"""

@@ -188,6 +188,37 @@ def max_pool_backward(x, grad_out, kernel_size, stride=None):
             dx[:, :, r:r + k, c:c + k] += grad_out[:, :, i:i + 1, j:j + 1]   # 梯度给了窗口里的每个元素
     return dx
 ''',
+    'ch7-global-avg-pool': '''
+def global_avg_pool(x):
+    """全局平均池化。"""
+    return x.mean(axis=(2, 3), keepdims=True)          # 留下了 (N, C, 1, 1)，不是 (N, C)
+''',
+    'ch7-batchnorm-forward': '''
+def batchnorm_forward(x, gamma, beta, eps=1e-5):
+    """训练模式的批归一化。"""
+    mean = x.mean(axis=0, keepdims=True)               # 只对批求统计量：每个像素各自归一化
+    var = x.var(axis=0, keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+''',
+    'ch7-batchnorm-backward': '''
+def batchnorm_backward(x, gamma, grad_out, eps=1e-5):
+    """训练模式批归一化的反向传播。"""
+    axes = (0, 2, 3)
+    mean = x.mean(axis=axes, keepdims=True)
+    inv_std = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    x_hat = (x - mean) * inv_std
+    dx = grad_out * gamma.reshape(1, -1, 1, 1) * inv_std    # 把均值和方差当成了常数
+    return dx, (grad_out * x_hat).sum(axis=axes), grad_out.sum(axis=axes)
+''',
+    'ch7-residual-parameters': '''
+def residual_block_parameters(in_channels, out_channels, stride=1):
+    """残差块的参数个数。"""
+    def conv(c_in, c_out, k):
+        return c_in * c_out * k * k + c_out
+    return conv(in_channels, out_channels, 3) + conv(out_channels, out_channels, 3) + 4 * out_channels
+    # 忘了通道数或步幅变化时的 1×1 投影捷径
+''',
 }
 WRONG_TEXT = '我觉得结果和原来一样，因为卷积核没有变。'     # 思考题的错误回答（要人工评分）
 

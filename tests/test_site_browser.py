@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 SCREENSHOTS = HTML.parent / 'screenshots'
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-            'chapters/04_pooling']
+            'chapters/04_pooling', 'chapters/07_modern_blocks']
 ANIMATED = ['chapters/01_convolution_intuition', 'chapters/02_im2col']   # 有 jshtml 滑动动画的章节
 EXPLORER_PAGE = 'chapters/01_convolution_intuition'
 LOCAL_HOSTS = {'127.0.0.1', 'localhost'}

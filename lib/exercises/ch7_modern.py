@@ -136,11 +136,11 @@ def check_batchnorm_forward(fn, trials=12, seed=0):
     """检查 ``fn(x, gamma, beta, eps=1e-5)`` 等于训练模式下 ``lib.BatchNorm2d`` 的输出（float64）。"""
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
-    for shape in random_cases(trials, seed):
+    for index, shape in enumerate(random_cases(trials, seed)):
         C = shape[1]
         x = feature_maps(rng, shape)
         gamma, beta = rng.uniform(0.5, 2, C), rng.standard_normal(C)
-        eps = EPS if len(shape) % 2 else 1e-3
+        eps = EPS if index % 2 == 0 else 1e-3          # 一半取默认值：再省略 eps 调用一次
         layer = reference_layer(C, gamma, eps)
         layer.beta.data = beta.copy()
         expected = layer(Tensor(x)).data

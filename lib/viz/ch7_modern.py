@@ -139,7 +139,9 @@ class DeepStackExplorer(Explorer):
     ``stack_statistics`` 结果（算过的结构会记住，来回切换不必重算）。
     """
 
-    def __init__(self, images, labels, blocks=16, width=8, seed=0):
+    def __init__(self, images, labels, blocks=16, width=8, seed=0, computed=None):
+        """``computed``：已经算好的 {(批归一化, 捷径): ``stack_statistics`` 的结果}（同样的 blocks、width、
+        seed），例如章节里刚算过的四种结构，控件就不必再算一遍。"""
         import ipywidgets as w
 
         super().__init__()
@@ -148,7 +150,7 @@ class DeepStackExplorer(Explorer):
         self.shortcut = w.Checkbox(value=True, description='捷径（残差连接）')
         self.blocks = w.ToggleButtons(options=[(f'{d} 个块', d) for d in DEPTHS], value=blocks,
                                       description='深度')
-        self.cache = {}
+        self.cache = {(*config, blocks): stats for config, stats in (computed or {}).items()}
         self.figure = StackFigure()
         self.watch(self.batchnorm, self.shortcut, self.blocks)
         self.widget = w.VBox([w.HBox([self.batchnorm, self.shortcut]), self.blocks, self.output])
