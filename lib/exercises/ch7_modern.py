@@ -23,6 +23,7 @@ from .harness import (
     known_mistake,
     own_work,
     passed,
+    require_integer,
     run,
     same_with_defaults,
 )
@@ -263,9 +264,7 @@ def check_residual_parameters(fn, trials=20, seed=0):
             parts.append(f'1×1 投影 {block.projection[0].parameter_count():,} + 批归一化 '
                          f'{block.projection[1].parameter_count():,}')
         shown = '\n  lib.ResidualBlock 逐部分的参数个数：' + '，'.join(parts)
-        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            raise CheckError(f'{call} 应该返回整数 {expected:,}，实际返回 {result!r}'
-                             f'（类型 {type(result).__name__}）：参数的个数是整数{shown}')
+        require_integer(call, result, expected, '参数的个数是整数', shown)
         if result != expected:
             hints = {
                 count(in_c, out_c, stride, projection=False):
