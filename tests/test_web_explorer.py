@@ -1,4 +1,4 @@
-"""booktools.web 与 booktools/explorer.js 的测试：在线书里的卷积核探索器必须与 lib 算得一样。
+"""booktools.web 与 booktools/explorers/kernel.js 的测试：在线书里的卷积核探索器必须与 lib 算得一样。
 
 (a) 纯 Python：JSON 配置里的数字与卷积核预设就是 ``lib.viz`` 的数据。
 (b) 浏览器：用 Selenium 驱动无头 Chromium 打开只含探索器的页面，改数字、预设、单个权重、
@@ -7,6 +7,7 @@
     同时检查控制台没有错误、页面只请求本地文件。缺浏览器时的规则见 tests/browser.py。
 """
 
+import base64
 import json
 import re
 import time
@@ -41,37 +42,38 @@ def parse_config(html):
 
 # ---- (a) 纯 Python ----
 
+def decode_digits(data):
+    pixels = np.frombuffer(base64.b64decode(data['pixels']), dtype=np.uint8)
+    return pixels.reshape(-1, data['size'], data['size']) / np.float32(255), np.array(data['labels'])
+
+
 def test_config_matches_lib(html, digits):
     images, labels = digits
     config = parse_config(html)
-    assert len(config['digits']) == 10
-    assert [d['label'] for d in config['digits']] == list(range(10))
-    for d in config['digits']:
-        assert labels[d['index']] == d['label']
-        assert d['index'] == int(np.flatnonzero(labels == d['label'])[0])   # 该类别的第一张测试图
-        pixels = np.array(d['pixels'], dtype=float)
-        assert pixels.shape == (28, 28)
-        np.testing.assert_allclose(pixels, images[d['index']], atol=1e-4, rtol=0)
+    pixels, shown_labels = decode_digits(config['digits'])
+    assert pixels.shape == (web.ONLINE_DIGITS, 28, 28)
+    np.testing.assert_array_equal(shown_labels, labels[:web.ONLINE_DIGITS])
+    np.testing.assert_allclose(pixels, images[:web.ONLINE_DIGITS], atol=1e-7, rtol=0)   # 同样除以 255
     assert list(config['presets']) == list(viz.KERNELS)
     for name, kernel in viz.KERNELS.items():
         np.testing.assert_allclose(config['presets'][name], kernel, atol=1e-6, rtol=0)
-    assert config['preset'] == '竖直边缘'
-    fmap = viz.feature_maps(images[3], ['竖直边缘'])[0]                 # 数字 0 是测试集第 3 张
+    assert config['preset'] == '竖直边缘' and config['index'] == 0        # 与 KernelExplorer() 的默认值相同
+    fmap = viz.feature_maps(images[0], ['竖直边缘'])[0]
     assert abs(fmap[tuple(config['start'])]) == np.abs(fmap).max()       # 从响应最强处开始
 
 
 def test_html_is_self_contained(html):
-    assert html.startswith('<div class="kernel-explorer">')
+    assert html.startswith('<div class="book-explorer kernel-explorer" data-kind="kernel">')
     assert '<noscript>' in html
     assert web.EXPLORER_JS.read_text(encoding='utf-8') in html
+    assert web.COMMON_JS.read_text(encoding='utf-8') in html
     assert not re.search(r'https?://|src=|href=', html), '探索器不应引用任何外部文件'
-    assert html.count('</script>') == 2                      # JSON 里的 </ 已转义
+    assert html.count('</script>') == 3                      # JSON 里的 </ 已转义
 
 
 def test_custom_digits_and_errors(raises_chinese, digits):
-    config = web.explorer_config([7, 0], default_preset='模糊')
-    assert [d['index'] for d in config['digits']] == [7, 0]
-    assert [d['label'] for d in config['digits']] == [int(digits[1][7]), int(digits[1][0])]
+    config = web.explorer_config(7, default_preset='模糊')
+    assert config['index'] == 7
     assert config['preset'] == '模糊'
     with raises_chinese(ValueError, '不存在'):
         web.explorer_config(default_preset='不存在')
@@ -79,8 +81,8 @@ def test_custom_digits_and_errors(raises_chinese, digits):
 
 def test_show_explorer_returns_html():
     pytest.importorskip('IPython')
-    shown = web.show_explorer([0])
-    assert shown.data.startswith('<div class="kernel-explorer">')
+    shown = web.show_explorer(0)
+    assert shown.data.startswith('<div class="book-explorer kernel-explorer"')
 
 
 # ---- (b) 浏览器（标记 browser：pytest -m 'not browser' 可以跳过）----
@@ -182,7 +184,7 @@ def test_controls_and_accessibility(page):
 @pytest.mark.browser
 def test_default_state_matches_lib(page, html, digits):
     images, _ = digits
-    row, col = check_against_lib(page, images[3], '竖直边缘')     # 第一个选项：数字 0（测试集第 3 张）
+    row, col = check_against_lib(page, images[0], '竖直边缘')     # 与控件相同：测试集第 0 张
     assert [row, col] == parse_config(html)['start']
     assert abs(shown(page)[2]) > 1                                 # 一开始的窗口就压在笔画上
     np.testing.assert_allclose(page_kernel(page), viz.KERNELS['竖直边缘'], atol=1e-6)
@@ -191,21 +193,20 @@ def test_default_state_matches_lib(page, html, digits):
 @pytest.mark.browser
 def test_every_digit_and_preset(driver, page, digits):
     images, _ = digits
-    config = web.explorer_config()
     set_value(driver, role(page, 'row')[0], 10)
     set_value(driver, role(page, 'col')[0], 12)
-    for k, d in enumerate(config['digits']):
-        set_value(driver, role(page, 'digit')[0], k)
+    for index in (0, 3, 17, 42, web.ONLINE_DIGITS - 1):
+        set_value(driver, role(page, 'digit')[0], index)
         for name, kernel in viz.KERNELS.items():
             set_value(driver, role(page, 'preset')[0], name)
             np.testing.assert_allclose(page_kernel(page), kernel, atol=1e-6)
-            assert check_against_lib(page, images[d['index']], name) == (10, 12)
+            assert check_against_lib(page, images[index], name) == (10, 12)
 
 
 @pytest.mark.browser
 def test_sliders_move_the_window(driver, page, digits):
     images, _ = digits
-    set_value(driver, role(page, 'digit')[0], 3)                 # 数字 3
+    set_value(driver, role(page, 'digit')[0], 5)                 # 测试集第 5 张
     set_value(driver, role(page, 'preset')[0], '锐化')
     for row, col in ((0, 0), (5, 20), (25, 25), (17, 3)):
         set_value(driver, role(page, 'row')[0], row)
@@ -223,11 +224,11 @@ def test_edited_weight(driver, page, digits):
     set_value(driver, role(page, 'weight')[0], -1)
     kernel = viz.KERNELS['模糊'].copy()
     kernel[1, 1], kernel[0, 0] = 2.5, -1
-    check_against_lib(page, images[3], kernel)
+    check_against_lib(page, images[0], kernel)
     assert role(page, 'preset')[0].get_attribute('value') == ''   # 显示“自定义”
     set_value(driver, role(page, 'preset')[0], '恒等')           # 再选预设：九个权重都换掉
     np.testing.assert_allclose(page_kernel(page), viz.KERNELS['恒等'])
-    assert check_against_lib(page, images[3], '恒等') == (8, 9)
+    assert check_against_lib(page, images[0], '恒等') == (8, 9)
 
 
 @pytest.mark.browser
@@ -237,10 +238,10 @@ def test_step_buttons(driver, page, digits):
     set_value(driver, role(page, 'row')[0], 13)
     set_value(driver, role(page, 'col')[0], 25)
     following.click()                                             # 行末 → 下一行开头
-    assert check_against_lib(page, images[3], '竖直边缘') == (14, 0)
+    assert check_against_lib(page, images[0], '竖直边缘') == (14, 0)
     previous.click()
     previous.click()
-    assert check_against_lib(page, images[3], '竖直边缘') == (13, 24)
+    assert check_against_lib(page, images[0], '竖直边缘') == (13, 24)
     set_value(driver, role(page, 'row')[0], 0)
     set_value(driver, role(page, 'col')[0], 0)
     previous.click()                                              # 已在开头：不动
@@ -267,7 +268,7 @@ def test_play_advances_and_pauses(driver, page, digits):
     paused = position(page)
     time.sleep(0.5)
     assert position(page) == paused
-    check_against_lib(page, images[3], '竖直边缘')
+    check_against_lib(page, images[0], '竖直边缘')
 
     set_value(driver, role(page, 'row')[0], 25)                 # 播到最后一格自动停下
     set_value(driver, role(page, 'col')[0], 22)
@@ -311,13 +312,13 @@ def test_two_explorers_on_one_page(driver, tmp_path, html, digits):
     images, _ = digits
     driver.get(write_page(tmp_path / 'twice.html', html + '<p>中间的文字</p>\n' + html))
     first, second = driver.find_elements('css selector', 'div.kernel-explorer')
-    assert [len(e.find_elements('css selector', '.ke-ui')) for e in (first, second)] == [1, 1]
-    assert len(driver.find_elements('css selector', 'style#kernel-explorer-style')) == 1
+    assert [len(e.find_elements('css selector', '.bx-ui')) for e in (first, second)] == [1, 1]
+    assert len(driver.find_elements('css selector', 'style#book-explorer-style')) == 1
     set_value(driver, role(second, 'row')[0], 2)
     set_value(driver, role(second, 'preset')[0], '拉普拉斯')
     row, col = parse_config(html)['start']
-    assert check_against_lib(second, images[3], '拉普拉斯') == (2, col)
-    assert check_against_lib(first, images[3], '竖直边缘') == (row, col)
+    assert check_against_lib(second, images[0], '拉普拉斯') == (2, col)
+    assert check_against_lib(first, images[0], '竖直边缘') == (row, col)
     assert console_errors(driver) == []
 
 

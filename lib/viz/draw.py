@@ -127,6 +127,11 @@ def markdown_table(header, rows):
 PLAYER_ICONS = {'fa fa-minus': '−', 'fa fa-fast-backward': '«', 'fa fa-step-backward': '‹',
                 'fa fa-play fa-flip-horizontal': '◀', 'fa fa-pause': '❚❚', 'fa fa-play': '▶',
                 'fa fa-step-forward': '›', 'fa fa-fast-forward': '»', 'fa fa-plus': '+'}
+# 播放器里的英文换成中文：按钮的提示与名字、循环方式的标签；帧滑块加上名字（无障碍）
+PLAYER_TEXT = {'Decrease speed': '减慢', 'First frame': '第一帧', 'Previous frame': '上一帧',
+               'Play backwards': '倒放', 'Pause': '暂停', 'Play': '播放', 'Next frame': '下一帧',
+               'Last frame': '最后一帧', 'Increase speed': '加快'}
+PLAYER_MODES = {'Once': '播放一次', 'Loop': '循环', 'Reflect': '往返'}
 # 第一帧（嵌入的 data: 网址；base64 按行折开，行尾是 JavaScript 的续行符“\”）
 FIRST_FRAME = re.compile(r'frames\[0\] = "(data:image/[\w+.-]+;base64,[^"]*)"')
 # matplotlib 用 setTimeout(…, 0) 推迟创建播放器；那一刻播放器若不在页面里（例如 JupyterLab 把单元格
@@ -154,7 +159,8 @@ def animation_html(anim, alt):
     * 帧图片加上替代文字 ``alt``；去掉指向 CDN 的 Font Awesome 样式表，按钮图标改用字符；
     * 第一帧直接写进 ``<img src>``：脚本没有运行时（JupyterLab 里不受信任的输出会被去掉脚本，
       例如在别处运行、保存过的笔记本），也能看到图，而不是 0×0 的空白；
-    * 播放器在脚本运行时立即创建，而不是 ``setTimeout(…, 0)`` 之后（那时播放器可能已不在页面里）。
+    * 播放器在脚本运行时立即创建，而不是 ``setTimeout(…, 0)`` 之后（那时播放器可能已不在页面里）；
+    * 按钮、循环方式的英文换成中文，帧滑块有名字（``aria-label``），页面里没有英文界面文字。
     """
     html = anim.to_jshtml()
     first = FIRST_FRAME.search(html)
@@ -167,4 +173,10 @@ def animation_html(anim, alt):
     html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', '', html)
     for icon, text in PLAYER_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{text}</span>')
+    for english, chinese in PLAYER_TEXT.items():
+        html = html.replace(f'title="{english}" aria-label="{english}"',
+                            f'title="{chinese}" aria-label="{chinese}"')
+    for english, chinese in PLAYER_MODES.items():
+        html = re.sub(rf'(<label for="_anim_radio\d_\w+">){english}<', rf'\g<1>{chinese}<', html)
+    html = html.replace('<input id="_anim_slider', '<input aria-label="帧" id="_anim_slider')
     return html

@@ -7,6 +7,8 @@
 * ``update(draw=True)``：重算并显示，返回 ``state``；测试用 ``draw=False`` 只算不画。
 * ``silently()``：一次改好几个控件时，先别重算，最后 ``update()`` 一次。
 * 图用 ``plt.close`` 关掉，不让 pyplot 自动显示；画面只出现在控件的 ``output`` 里。
+* 显示时给出两种表示：JupyterLab 画 ipywidgets 控件；在线书（没有内核）用同样数据的页内探索器
+  （``text/html``，由仓库里的 ``booktools.web.page_html`` 生成；单独安装 lib、没有 booktools 时省略）。
 """
 
 from contextlib import contextmanager
@@ -64,7 +66,13 @@ class Explorer:
             self.show()
         return self.state
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        try:
+            from booktools.web import page_html
+        except ImportError:       # 只装了 lib：只有控件本身
+            return bundle
+        html = page_html(self)
+        if html:
+            bundle['text/html'] = html
+        return bundle

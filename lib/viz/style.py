@@ -17,6 +17,7 @@ PENDING = '#c8c8c8'       # 特征图里还没算到的格子
 WINDOW_COLORS = ('#ff7f0e', '#d62728', '#2ca02c', '#9467bd', '#e377c2', '#8c564b', '#bcbd22', '#17becf')
 POOL_COLORS = ('#e8743b', '#4c9be8', '#5bb774', '#b07cc6')   # 池化小例子里四个窗口的颜色
 DIVERGING = 'RdBu_r'      # 卷积核、乘积、特征图：红正蓝负，0 为近白色
+SEQUENTIAL = 'magma'      # 只有非负值的图（ReLU、池化之后）：0 黑，最大值亮黄
 LUMINANCE_THRESHOLD = 0.179   # 底色的相对亮度高于它时写黑字（WCAG 对比度的分界）
 
 # 特征图里尚未算到的位置（NaN）涂成灰色，与数值 0 的近白色区分开
@@ -71,7 +72,9 @@ def symmetric_limit(values):
 
 def palette_data(steps=256):
     """给网页用的调色板（可直接 ``json.dumps``）：红蓝色图的 ``steps`` 个采样点（0–255 的整数 RGB，
-    从 -1 到 +1）、框线色、未算到的格子的颜色与黑白字的亮度分界。"""
+    从 -1 到 +1）、顺序色图 magma 的采样点（从 0 到 1）、框线色、未算到的格子的颜色与黑白字的亮度分界。"""
     samples = matplotlib.colormaps[DIVERGING](np.linspace(0, 1, steps))[:, :3]
-    return {'diverging': np.round(samples * 255).astype(int).tolist(), 'highlight': HIGHLIGHT,
+    sequential = matplotlib.colormaps[SEQUENTIAL](np.linspace(0, 1, steps))[:, :3]
+    return {'diverging': np.round(samples * 255).astype(int).tolist(),
+            'sequential': np.round(sequential * 255).astype(int).tolist(), 'highlight': HIGHLIGHT,
             'pending': PENDING, 'luminance_threshold': LUMINANCE_THRESHOLD}

@@ -1,0 +1,103 @@
+"""无障碍：axe-core 在真实浏览器里检查书与学生版书的每一页，严重（serious）与致命（critical）的问题必须为 0。
+
+axe-core 来自 npm 注册表（``make axe`` 用 ``npm pack axe-core@4`` 取得，放在 .venv/axe-core/axe.min.js，
+不提交进仓库，也不从 CDN 加载）；也可以用环境变量 ``AXE_CORE`` 指向别处的 axe.min.js。
+书的位置：``BOOK_HTML``（默认 _build/html）与 ``STUDENT_BOOK_HTML``（默认 _build/student_book/html）。
+
+打印每条规则的违例个数（按页面汇总），便于记录“修复前 / 修复后”。
+"""
+
+import collections
+import functools
+import os
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from browser import make_driver, missing_browser
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOKS = {
+    'book': Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html')),
+    'student_book': Path(os.environ.get('STUDENT_BOOK_HTML', ROOT / '_build' / 'student_book' / 'html')),
+}
+AXE = Path(os.environ.get('AXE_CORE', ROOT / '.venv' / 'axe-core' / 'axe.min.js'))
+SERIOUS = ('serious', 'critical')
+
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(
+  r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,
+                                     targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))),
+  e => done([{id: 'axe-error', impact: 'critical', nodes: 1, targets: [String(e)]}]));
+"""
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def pages(html):
+    return sorted(str(p.relative_to(html)) for p in html.rglob('*.html')
+                  if '_static' not in p.relative_to(html).parts)
+
+
+@pytest.fixture(scope='module')
+def driver(tmp_path_factory):
+    driver = make_driver(tmp_path_factory.mktemp('axe'))
+    driver.set_script_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def audit(driver, html):
+    """打开 html 目录里的每一页，注入 axe-core 并运行，返回 {页面: [违例]}。"""
+    if not AXE.is_file():
+        missing_browser(f'没有找到 axe-core（{AXE}）：先运行 make axe')
+    source = AXE.read_text(encoding='utf-8')
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(html)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        results = {}
+        for page in pages(html):
+            driver.get(f'http://127.0.0.1:{server.server_port}/{page}')
+            driver.execute_script(source)
+            results[page] = driver.execute_async_script(RUN_AXE)
+        return results
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def summary(results):
+    """每条规则：影响程度、涉及的页面数与节点总数。"""
+    rules = collections.defaultdict(lambda: [None, 0, 0])
+    for violations in results.values():
+        for v in violations:
+            rules[v['id']][0] = v['impact']
+            rules[v['id']][1] += 1
+            rules[v['id']][2] += v['nodes']
+    return dict(rules)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize('book', list(BOOKS))
+def test_no_serious_accessibility_violations(driver, book):
+    html = BOOKS[book]
+    if not (html / 'index.html').is_file():
+        message = f'没有找到 {html}：先运行 make book / make student-book'
+        if os.environ.get('CI') == 'true':
+            pytest.fail(message)
+        pytest.skip(message)
+    results = audit(driver, html)
+    print(f'\naxe-core：{book}（{len(results)} 页）')
+    for rule, (impact, n_pages, nodes) in sorted(summary(results).items()):
+        print(f'  {rule:32s} {impact:9s} {n_pages:3d} 页 {nodes:4d} 个节点')
+    serious = {page: [v for v in found if v['impact'] in SERIOUS] for page, found in results.items()}
+    serious = {page: found for page, found in serious.items() if found}
+    assert not serious, '严重或致命的无障碍问题：\n' + '\n'.join(
+        f'{page}: {v["id"]}（{v["impact"]}，{v["nodes"]} 个节点，例如 {v["targets"]}）'
+        for page, violations in serious.items() for v in violations)
