@@ -8,6 +8,10 @@
 * 中文搜索：Sphinx 用 jieba 分词建立搜索索引；这里加载课程术语的用户词典
   ``booktools/search_terms.txt``，让“卷积核”“图转列”等词作为整体被索引。
 
+无障碍（axe-core 的严重与致命问题，见 tests/test_accessibility.py）：构建结束后改写每个页面里
+主题与扩展生成的几处标记（``ACCESSIBILITY_FIXES``）：按钮的名字要包含它看得见的文字、图标对读屏软件隐藏、
+英文的名字换成中文、参考文献列表的条目用 ``listitem`` 角色。
+
 另外清理页面脚本：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
 myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌进页面，这里把它删掉。
 
@@ -15,6 +19,7 @@ myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌
 所以 MathJax 目录在 ``config-inited`` 时（它扫描之后）才加入。
 """
 
+import re
 import shutil
 from pathlib import Path
 
@@ -77,7 +82,36 @@ def clean_scripts(app, pagename, templatename, context, doctree):
         context['script_files'] = kept
 
 
+# (说明, 正则, 替换)：只改主题、myst-nb 与 sphinxcontrib-bibtex 生成的固定标记
+ACCESSIBILITY_FIXES = [
+    ('搜索按钮：名字“搜索”不含看得见的“Ctrl+K”，去掉 aria-label，名字就是按钮上的文字',
+     re.compile(r'(<button class="[^"]*search-button__button[^"]*"[^>]*?) aria-label="[^"]*"'), r'\1'),
+    ('明暗模式按钮：英文名字换成中文，图标对读屏软件隐藏（它们的 title 不是看得见的文字）',
+     re.compile(r'aria-label="Color mode" data-bs-title="Color mode"'),
+     'aria-label="切换明暗模式" data-bs-title="切换明暗模式"'),
+    ('明暗模式的图标', re.compile(r'<i class="theme-switch ([^"]*)" data-mode="(\w+)"\s+title="[^"]*"></i>'),
+     lambda m: f'<i class="theme-switch {m.group(1)}" data-mode="{m.group(2)}" aria-hidden="true"></i>'),
+    ('折叠代码的开关：英文名字“Toggle hidden content”与看得见的“显示代码”不符，去掉它',
+     re.compile(r'<summary aria-label="Toggle hidden content">'), '<summary>'),
+    ('参考文献：role="list" 的条目须是 listitem（doc-biblioentry 已弃用）',
+     re.compile(r'(<div class="citation"[^>]*?) role="doc-biblioentry"'), r'\1 role="listitem"'),
+]
+
+
+def fix_accessibility(app, exception):
+    """构建成功后，按 ``ACCESSIBILITY_FIXES`` 改写输出目录里的每个 HTML 页面。"""
+    if exception is not None or app.builder.format != 'html':
+        return
+    for path in Path(app.outdir).rglob('*.html'):
+        text = original = path.read_text(encoding='utf-8')
+        for _, pattern, replacement in ACCESSIBILITY_FIXES:
+            text = pattern.sub(replacement, text)
+        if text != original:
+            path.write_text(text, encoding='utf-8')
+
+
 def setup(app):
     app.connect('config-inited', on_config_inited)
+    app.connect('build-finished', fix_accessibility)
     app.connect('html-page-context', clean_scripts, priority=900)  # 在 myst-nb 添加之后
     return {'parallel_read_safe': True, 'parallel_write_safe': True}
