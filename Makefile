@@ -19,7 +19,7 @@ export MKL_NUM_THREADS ?= 1
 NBGRADER_SERVER_EXTENSIONS := formgrader validate_assignment assignment_list course_list
 CJK    := fc-list 2>/dev/null | grep -qi -E 'wqy|cjk|source han|simhei|yahei|pingfang'
 
-.PHONY: all venv fonts book test pytest lint bench clean student student-book assignments lab lab-instructor
+.PHONY: all venv fonts axe book test pytest lint bench clean student student-book assignments lab lab-instructor
 
 all: book
 
@@ -43,13 +43,26 @@ fonts:
 		apt-get install -y -qq fonts-wqy-microhei >/dev/null; } || true
 	@$(CJK) || { echo '缺少中文字体：请先运行 sudo apt-get install fonts-wqy-microhei'; exit 1; }
 
+# axe-core（浏览器里的无障碍检查，tests/test_accessibility.py）来自 npm 注册表：npm pack 取包，
+# 只解出 axe.min.js，放在 .venv 里（不提交进仓库，页面也不从 CDN 加载）
+AXE := $(VENV)/axe-core/axe.min.js
+
+$(AXE):
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq npm >/dev/null; } || { echo '缺少 npm：请先安装 Node.js 与 npm'; exit 1; }
+	mkdir -p $(VENV)/axe-core
+	cd $(VENV)/axe-core && npm pack --silent axe-core@4 >/dev/null && \
+		tar xzf axe-core-*.tgz package/axe.min.js && mv package/axe.min.js . && rm -rf package axe-core-*.tgz
+
+axe: $(AXE)
+
 book: $(STAMP) fonts
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 
 test: lint book student-book pytest
 
-pytest: $(STAMP) fonts
+pytest: $(STAMP) fonts $(AXE)
 	$(BIN)/python -m pytest tests chapters --durations=25 --nbval-lax --nbval-current-env --nbval-cell-timeout=300
 
 lint: $(STAMP)
