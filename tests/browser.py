@@ -5,14 +5,20 @@
 * ``requested_urls(driver)``：从网络日志里取出页面请求过的每个网址（检查“不访问外部网站”）。
 * ``console_errors(driver)``：控制台里级别为 SEVERE 的消息。
 * ``write_page(path, body, title)``：把一段 HTML 包成最小的 UTF-8 页面写进文件，返回 file:// 网址。
+* ``serve(directory)``：在 127.0.0.1 上提供一个目录（with 语句里有效），给出网站根网址。
+* ``emulate_phone(driver)`` / ``stop_emulation(driver)``：像手机（390×844、触屏）那样排版。
 
 缺浏览器时的规则：环境变量 ``CI`` 为 ``'true'`` 时测试失败（CI 必须真的跑浏览器测试），
 否则跳过，并说明要装什么。
 """
 
+import functools
 import json
 import os
 import shutil
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -98,3 +104,33 @@ def write_page(path, body, title='测试页'):
                     f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
                     f'<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n', encoding='utf-8')
     return path.resolve().as_uri()
+
+
+@contextmanager
+def serve(directory):
+    """在 127.0.0.1 的随机端口上只读地提供 directory（后台线程），给出网站根网址（以 / 结尾）。"""
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):
+            pass
+
+    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_port}/'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def emulate_phone(driver, width=390, height=844, scale=2):
+    """让浏览器像手机那样排版（视口 width×height、触屏、按 viewport meta 缩放）。"""
+    driver.execute_cdp_cmd('Emulation.setDeviceMetricsOverride',
+                           {'width': width, 'height': height, 'deviceScaleFactor': scale, 'mobile': True})
+    driver.execute_cdp_cmd('Emulation.setTouchEmulationEnabled', {'enabled': True, 'maxTouchPoints': 5})
+
+
+def stop_emulation(driver):
+    driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
+    driver.execute_cdp_cmd('Emulation.setTouchEmulationEnabled', {'enabled': False})

@@ -8,14 +8,11 @@ axe-core 来自 npm 注册表（``make axe`` 用 ``npm pack axe-core@4`` 取得�
 """
 
 import collections
-import functools
 import os
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browser import make_driver, missing_browser
+from browser import make_driver, missing_browser, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOKS = {
@@ -32,11 +29,6 @@ axe.run(document, {resultTypes: ['violations']}).then(
                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))),
   e => done([{id: 'axe-error', impact: 'critical', nodes: 1, targets: [String(e)]}]));
 """
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
 
 
 def pages(html):
@@ -57,19 +49,13 @@ def audit(driver, html):
     if not AXE.is_file():
         missing_browser(f'没有找到 axe-core（{AXE}）：先运行 make axe')
     source = AXE.read_text(encoding='utf-8')
-    server = ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietHandler, directory=str(html)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        results = {}
+    results = {}
+    with serve(html) as site:
         for page in pages(html):
-            driver.get(f'http://127.0.0.1:{server.server_port}/{page}')
+            driver.get(f'{site}{page}')
             driver.execute_script(source)
             results[page] = driver.execute_async_script(RUN_AXE)
-        return results
-    finally:
-        server.shutdown()
-        server.server_close()
+    return results
 
 
 def summary(results):

@@ -49,7 +49,8 @@ def role(div, name):
 
 def set_value(driver, element, value):
     driver.execute_script("arguments[0].value = arguments[1];"
-                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", element, str(value))
+                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                          element, str(value))
 
 
 def check_controls(driver, div):
@@ -152,7 +153,8 @@ def test_feature_maps_match_lib(driver, tmp_path, digits):
     div = open_explorer(driver, tmp_path, web.page_html(widget), 'featuremap')
     check_controls(driver, div)
     diffs = []
-    for index, channel, relu in [(0, 0, False), (17, 12, False), (17, 12, True), (99, 15, True), (3, 5, False)]:
+    settings = [(0, 0, False), (17, 12, False), (17, 12, True), (99, 15, True), (3, 5, False)]
+    for index, channel, relu in settings:
         set_value(driver, role(div, 'digit')[0], index)
         set_value(driver, role(div, 'channel')[0], channel)
         box = role(div, 'relu')[0]
@@ -188,12 +190,14 @@ def test_pooling_matches_lib(driver, tmp_path, digits):
         expected = v4.pooling_state(images[index], size, mode)
         assert (shown['index'], shown['size'], shown['mode']) == (index, size, mode)
         assert tuple(shown['cropped']) == expected['cropped']
-        diffs.append(float(np.abs(np.reshape(shown['maps'], expected['maps'].shape) - expected['maps']).max()))
+        maps = np.reshape(shown['maps'], expected['maps'].shape)
+        diffs.append(float(np.abs(maps - expected['maps']).max()))
         diffs.append(float(np.abs(np.reshape(shown['pooled'], expected['pooled'].shape)
                                   - expected['pooled']).max()))
     summary = role(div, 'summary')[0].text
     assert '平均池化' in summary and '28×28 → 14×14' in summary
-    div.find_element('css selector', '[data-role="size"][value="2"]').send_keys(Keys.ARROW_RIGHT)  # 键盘选 3×3
+    two = div.find_element('css selector', '[data-role="size"][value="2"]')
+    two.send_keys(Keys.ARROW_RIGHT)                  # 键盘：方向键选 3×3
     assert state(driver, div)['size'] == 3
     assert report('池化探索器', diffs) < ATOL
     assert console_errors(driver) == []
@@ -206,7 +210,8 @@ def quick_lenet():
     lib.seed(0)
     network = lib.zoo.lenet()
     dataset = lib.MNISTDataset(batch_size=32, seed=0)
-    model = lib.NNModel(network, lib.CELoss(), lib.SGDOptimizer(network.parameters(), lr=0.16), progress=False)
+    optimizer = lib.SGDOptimizer(network.parameters(), lr=0.16)
+    model = lib.NNModel(network, lib.CELoss(), optimizer, progress=False)
     model.train(dataset, 3)
     network.eval()
     return network
@@ -226,7 +231,8 @@ def digit_strokes(image, scale=10, threshold=0.5):
             continue
         runs = np.split(on, np.flatnonzero(np.diff(on) > 1) + 1)
         for run in runs:
-            strokes.append([((run[0] + 0.5) * scale, (y + 0.5) * scale), ((run[-1] + 0.5) * scale, (y + 0.5) * scale)])
+            y_ = (y + 0.5) * scale
+            strokes.append([((run[0] + 0.5) * scale, y_), ((run[-1] + 0.5) * scale, y_)])
     return strokes
 
 
