@@ -30,18 +30,20 @@ if not (HTML / 'index.html').is_file():
 # 页面上比视口还宽的元素（允许在自己的横向滚动区域里的除外）
 OVERFLOW = """
 const width = document.documentElement.clientWidth;
-const scrollable = el => {
+// 自己能横向滚动的区域（代码块、表格、公式、探索器）里的元素，以及收起的侧栏（不可见）里的，不算
+const allowed = el => {
+  if (el.closest('pre, .highlight, .cell_output, table, mjx-container, .math')) return true;
+  if (!el.checkVisibility({visibilityProperty: true, opacityProperty: true})) return true;
   for (let e = el.parentElement; e; e = e.parentElement) {
     const style = getComputedStyle(e);
     if (['auto', 'scroll'].includes(style.overflowX) && e.scrollWidth > e.clientWidth + 1) return true;
-    if (e.matches('pre, .highlight, .cell_output, table, mjx-container')) return true;
+    if (style.position === 'fixed') return true;
   }
   return false;
 };
 const wide = [...document.querySelectorAll('main *')].filter(el => {
   const r = el.getBoundingClientRect();
-  return r.width > 0 && (r.right > width + 1 || r.left < -1) && !scrollable(el) &&
-         getComputedStyle(el).position !== 'fixed';
+  return r.width > 0 && (r.right > width + 1 || r.left < -1) && !allowed(el);
 }).slice(0, 5).map(el => el.tagName.toLowerCase() + '.' + [...el.classList].join('.'));
 return {scrollWidth: document.documentElement.scrollWidth, width, wide};
 """
