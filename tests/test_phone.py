@@ -53,7 +53,10 @@ OFF_SCREEN = """
 const width = document.documentElement.clientWidth;
 return [...arguments[0].querySelectorAll('input, select, button, canvas[tabindex]')]
   .filter(c => !c.closest('.bx-scroll'))
-  .filter(c => { const r = c.getBoundingClientRect(); return r.left < -1 || r.right > width + 1 || r.width === 0; })
+  .filter(c => {
+    const r = c.getBoundingClientRect();
+    return r.left < -1 || r.right > width + 1 || r.width === 0;
+  })
   .map(c => c.outerHTML.slice(0, 120));
 """
 
