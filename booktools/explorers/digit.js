@@ -139,7 +139,7 @@
       p.forEach((v, k) => { if (v > p[best]) best = k; });
       ui.drawMatrix(input, x, SIDE, SIDE, colour.gray);
       input.setAttribute('aria-label', empty ? '网络的输入：还没有笔画' : `网络的输入：28×28 的灰度图，网络认为是 ${best}`);
-      bars.replaceChildren(...p.flatMap((v, k) => [
+      bars.replaceChildren(...(empty ? [] : p).flatMap((v, k) => [
         el('span', {text: String(k)}),
         el('div', {'aria-hidden': 'true'}, [el('div', {class: k === best ? 'bx-bar bx-top' : 'bx-bar', style: `width:${(100 * v).toFixed(1)}%`})]),
         el('span', {class: 'bx-num', 'data-role': 'probability', text: `${fmt(100 * v, 1)}%`}),
