@@ -180,7 +180,7 @@ def sliding_animation(image, kernel, step=4, interval=300, dpi=60, label=None):
 class KernelExplorer(Explorer):
     """卷积核探索器（ipywidgets）：选数字、选或改卷积核、拖动窗口，看每一步的计算。
 
-    需要在 Jupyter 里运行；在线书用页内的探索器（``booktools.web``）代替。
+    需要在 Jupyter 里运行；在线书在同一位置显示页内探索器（``booktools/explorers/kernel.js``）。
     ``state`` 保存最近一次显示的数字（``kernel_state`` 的结果），测试直接读取它。
     所有控件都是公开属性：``digit``、``preset``、``weights``（9 个输入框）、``row``、``col``、``play``。
     """

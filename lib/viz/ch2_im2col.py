@@ -264,7 +264,7 @@ class Im2colExplorer(Explorer):
     """三者联动的控件（ipywidgets）：选输出位置 (i, j)、步幅与补零，
     同时高亮输入里的窗口、列矩阵里的那一列和输出里的那个像素。
 
-    需要在 Jupyter 里运行；在线书用 ``im2col_animation`` 代替。
+    需要在 Jupyter 里运行；在线书在同一位置显示同样数据的页内探索器（``booktools/explorers/im2col.js``）。
     ``state`` 保存最近一次显示的数字，测试直接读取它。
     """
 

@@ -205,7 +205,8 @@ class FeatureMapFigure:
 class FeatureMapExplorer(Explorer):
     """特征图探索器（ipywidgets）：选一张测试数字和一个通道，看卷积核与特征图。
 
-    需要在 Jupyter 里运行；在线书用 ``kernel_grid`` 与 ``feature_map_grid`` 代替。
+    需要在 Jupyter 里运行；在线书在同一位置显示同样数据、同样权重的页内探索器
+    （``booktools/explorers/featuremap.js``）。
     控件是公开属性 ``digit``、``channel``、``relu``；``state`` 是最近一次显示的数字。
 
     Parameters

@@ -174,8 +174,9 @@ class PoolingFigure:
 class PoolingExplorer(Explorer):
     """池化探索器（ipywidgets）：选数字、池化窗口（2、3、4）、最大或平均，看池化前后的特征图。
 
-    需要在 Jupyter 里运行；在线书用 ``pooling_grid`` 代替。控件都是公开属性：
-    ``digit``、``size``、``mode``；``state`` 保存最近一次显示的数字（``pooling_state`` 的结果）。
+    需要在 Jupyter 里运行；在线书在同一位置显示页内探索器（``booktools/explorers/pooling.js``）。
+    控件都是公开属性：``digit``、``size``、``mode``；
+    ``state`` 保存最近一次显示的数字（``pooling_state`` 的结果）。
     """
 
     def __init__(self, images=None, labels=None, index=0, size=2, mode='max', kernels=DEMO_KERNELS):

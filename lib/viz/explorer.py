@@ -19,7 +19,7 @@ from .draw import display_figure
 
 
 class Explorer:
-    """ipywidgets 控件的基类（需要 Jupyter 内核；在线书用各章的静态图、动画或页内探索器代替）。"""
+    """ipywidgets 控件的基类（需要 Jupyter 内核；在线书在同一位置显示同样数据的页内探索器）。"""
 
     def __init__(self):
         import ipywidgets
