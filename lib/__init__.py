@@ -11,7 +11,7 @@ losses、optim、model、data、augment，
 练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
 
-from . import gradcheck, zoo
+from . import allocator, gradcheck, zoo  # noqa: F401  allocator：导入时让每步用时稳定（见模块说明）
 from .blocks import GlobalAvgPool, Identity, ResidualBlock
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
 from .data import TINYMNIST_PATH, Dataset, MNISTDataset, accuracy, load_digits
