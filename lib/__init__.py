@@ -21,6 +21,7 @@ from .model import Model, NNModel
 from .normalization import BatchNorm2d
 from .optim import OneCycle, Optimizer, SGDOptimizer
 from .pooling import AvgPool, MaxPool
+from .summary import summary
 from .tensor import Tensor
 from .transposed import ConvTranspose, conv2d_backward_loop, transposed_output_size
 
@@ -35,4 +36,5 @@ __all__ = [
     'Optimizer', 'SGDOptimizer', 'Model', 'NNModel',
     'ConvTranspose', 'conv2d_backward_loop', 'transposed_output_size',
     'conv2d_loop', 'im2col', 'col2im', 'output_size', 'accuracy', 'load_digits', 'gradcheck', 'zoo',
+    'summary',
 ]
