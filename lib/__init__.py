@@ -7,7 +7,8 @@ MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 ``import lib`` 只导入 NumPy（和进度条 tqdm）：框架在这一层目录里，一个模块一个概念——
 tensor、layers、convolution、transposed（反向传播与转置卷积）、pooling、normalization、blocks、
 losses、optim、model、data、augment，
-``gradcheck``（数值梯度）与 ``zoo``（本课训练的网络）。画图与控件在 ``lib.viz``，
+``gradcheck``（数值梯度）、``zoo``（本课训练的网络）、``summary``（逐层的参数、乘加与内存）、
+``fastconv``（卷积的四种算法）与 ``allocator``（让每步用时稳定）。画图与控件在 ``lib.viz``，
 练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
 

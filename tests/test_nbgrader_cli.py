@@ -153,7 +153,6 @@ def avg_pool(x, kernel_size, stride=None):
     cols = lib.im2col(x.reshape(N * C, 1, H, W), kernel_size, stride)
     return (cols.sum(axis=1) / kernel_size).reshape(N, C, out_h, out_w)   # 除以 k 而不是 k²
 ''',
-<<<<<<< HEAD
     'ch5-transposed-size': '''
 def transposed_size(size, kernel_size, stride=1, padding=0, output_padding=0):
     """转置卷积的输出边长。"""
@@ -188,7 +187,7 @@ def max_pool_backward(x, grad_out, kernel_size, stride=None):
             r, c = i * stride, j * stride
             dx[:, :, r:r + k, c:c + k] += grad_out[:, :, i:i + 1, j:j + 1]   # 梯度给了窗口里的每个元素
     return dx
-=======
+''',
     'ch6-conv-forward': '''
 def conv_forward(x, weight, bias, stride=1, padding=0):
     """多通道卷积的前向。"""
@@ -223,7 +222,6 @@ def winograd_tile(d, g):
     """Winograd F(2, 3) 的一块。"""
     BT, G, AT = fastconv.WINOGRAD_BT, fastconv.WINOGRAD_G, fastconv.WINOGRAD_AT
     return (G @ g @ G.T) * (BT @ d @ BT.T)       # 忘了最后的输出变换 Aᵀ(·)A：得到 4×4
->>>>>>> 9065e98 (Chapter 6 (issue 12 B): channels as volumes (CS231n-style animation + static figure), shape bookkeeping, 1×1 convolution = Linear on the channel axis, lib.summary (Chinese per-layer table: output shape, parameters, multiply-adds, activation bytes) on the baseline and LeNet-style networks, two/three 3×3 vs 5×5/7×7, lib.fastconv (direct, im2col, FFT, Winograd F(2,3)) checked against lib.Convolution and timed against the measured matmul GFLOP/s; CostExplorer widget + static table; 8 exercises (4 coding with teaching checks); tests for summary, fastconv, viz, checks; WRONG entries, points table, toc, bib)
 ''',
     'ch7-global-avg-pool': '''
 def global_avg_pool(x):
