@@ -146,7 +146,7 @@ def _columns(x, kernel_size, stride, padding, dilation=1):
     * 前向 ``weight @ cols`` 与反向的权重梯度 ``grad @ cols.T`` 各只需一次矩阵乘法
       （而不是每张图一次），
     * 偏移 (m, q) 的那一行块 ``cols[c, m, q]`` 是输入的一个切片
-      ``xp[c, m + i·s, q + j·s, n]``：内存里按 (C, H, W, N) 排列时，对一行 i，
+      ``xp[c, m·d + i·s, q·d + j·s, n]``：内存里按 (C, H, W, N) 排列时，对一行 i，
       连续的 out_w·N 个数一次复制（s = 1 时），复制既少又快。
 
     Parameters
