@@ -131,6 +131,9 @@ def lib_vs_torch(label, lib_times, torch_times, flops, peak, cited):
         mark = '✓' if ratio <= 1 else '✗'
         row(label, pair(lib_times), pair(torch_times), f'{ratio:.2f}× {mark}',
             f'{achieved:.1f} GF/s', f'= 峰值的 {achieved / peak:.0%}')
+    elif cited is None:
+        row(label, pair(lib_times), '（issue 里没有引用值）', '', f'{achieved:.1f} GF/s',
+            f'= 峰值的 {achieved / peak:.0%}')
     else:
         row(label, pair(lib_times), f'引用 ≈{fmt(cited)}*', f'{lib_low / cited:.2f}×*',
             f'{achieved:.1f} GF/s', f'= 峰值的 {achieved / peak:.0%}')
@@ -322,7 +325,7 @@ def main(mode='full', use_torch=True):
         fns = [lib_epoch(name, data)] + ([torch_epoch(torch, name, data)] if torch else [])
         lib_t, *torch_t = timings(fns, [1] * len(fns), epochs, warmup=0)
         lib_vs_torch(label, lib_t, torch_t[0] if torch else None, flops, peak,
-                     CITED_TORCH.get(name, float('nan')))
+                     CITED_TORCH.get(name))
     if images != TRAIN_IMAGES:
         print(f'  （{mode}：只用了前 {images} 张图）')
 
