@@ -16,11 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-<<<<<<< HEAD
-            'chapters/04_pooling', 'chapters/07_modern_blocks']
-=======
-            'chapters/04_pooling', 'chapters/06_channels_and_cost']
->>>>>>> 9a38bdb (Chapter 6 (issue 12 B): channels as volumes (CS231n-style animation + static figure), shape bookkeeping, 1×1 convolution = Linear on the channel axis, lib.summary (Chinese per-layer table: output shape, parameters, multiply-adds, activation bytes) on the baseline and LeNet-style networks, two/three 3×3 vs 5×5/7×7, lib.fastconv (direct, im2col, FFT, Winograd F(2,3)) checked against lib.Convolution and timed against the measured matmul GFLOP/s; CostExplorer widget + static table; 8 exercises (4 coding with teaching checks); tests for summary, fastconv, viz, checks; WRONG entries, points table, toc, bib)
+            'chapters/04_pooling', 'chapters/06_channels_and_cost', 'chapters/07_modern_blocks']
 
 if not (HTML / 'index.html').is_file():
     message = '没有找到 _build/html：先运行 make book（make test 会自动先构建）'
