@@ -7,11 +7,12 @@ MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 ``import lib`` 只导入 NumPy（和进度条 tqdm）：框架在这一层目录里，一个模块一个概念——
 tensor、layers、convolution、transposed（反向传播与转置卷积）、pooling、normalization、blocks、
 losses、optim、model、data、augment，
-``gradcheck``（数值梯度）与 ``zoo``（本课训练的网络）。画图与控件在 ``lib.viz``，
+``gradcheck``（数值梯度）、``zoo``（本课训练的网络）、``summary``（逐层的参数、乘加与内存）、
+``fastconv``（卷积的四种算法）与 ``allocator``（让每步用时稳定）。画图与控件在 ``lib.viz``，
 练习的检查在 ``lib.exercises``，需要时再各自导入。
 """
 
-from . import gradcheck, zoo
+from . import allocator, gradcheck, zoo  # noqa: F401  allocator：导入时让每步用时稳定（见模块说明）
 from .blocks import GlobalAvgPool, Identity, ResidualBlock
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
 from .data import TINYMNIST_PATH, Dataset, MNISTDataset, accuracy, load_digits
@@ -21,6 +22,7 @@ from .model import Model, NNModel
 from .normalization import BatchNorm2d
 from .optim import OneCycle, Optimizer, SGDOptimizer
 from .pooling import AvgPool, MaxPool
+from .summary import summary
 from .tensor import Tensor
 from .transposed import ConvTranspose, conv2d_backward_loop, transposed_output_size
 
@@ -35,4 +37,5 @@ __all__ = [
     'Optimizer', 'SGDOptimizer', 'Model', 'NNModel',
     'ConvTranspose', 'conv2d_backward_loop', 'transposed_output_size',
     'conv2d_loop', 'im2col', 'col2im', 'output_size', 'accuracy', 'load_digits', 'gradcheck', 'zoo',
+    'summary',
 ]

@@ -137,6 +137,63 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1):
     return xp[:, :, padding:padding + H, padding:padding + W]
 
 
+def _columns(x, kernel_size, stride, padding, dilation=1):
+    """``Convolution`` 内部用的图转列：与 ``im2col`` 同样的列，但整批排成一个矩阵。
+
+    列矩阵的形状是 (C·k·k, out_h·out_w·N)：行与 ``im2col`` 相同，按 (c, m, q) 排列；
+    列按 (i, j, n) 排列，批的下标 n 变化最快。这样
+
+    * 前向 ``weight @ cols`` 与反向的权重梯度 ``grad @ cols.T`` 各只需一次矩阵乘法
+      （而不是每张图一次），
+    * 偏移 (m, q) 的那一行块 ``cols[c, m, q]`` 是输入的一个切片
+      ``xp[c, m·d + i·s, q·d + j·s, n]``：内存里按 (C, H, W, N) 排列时，对一行 i，
+      连续的 out_w·N 个数一次复制（s = 1 时），复制既少又快。
+
+    Parameters
+    ----------
+    x : ndarray，形状 (N, C, H, W)；内存可以是任意布局，按 (C, H, W, N) 排列时最快
+        （上一层卷积的输出正是这样）。
+
+    Returns
+    -------
+    cols : ndarray，形状 (C·k·k, out_h·out_w·N)
+        ``cols[(c, m, q), (i, j, n)] = xp[n, c, i·s + m·d, j·s + q·d]``，xp 是补零后的输入，
+        d 是膨胀（dilation）。
+    """
+    N, C, H, W = x.shape
+    k, s, d = kernel_size, stride, dilation
+    out_h, out_w = output_size(H, k, s, padding, d), output_size(W, k, s, padding, d)
+    xt = x.transpose(1, 2, 3, 0)                                 # (C, H, W, N) 视图，不复制
+    if padding == 0:
+        xp = xt
+    else:                                                        # 补零与换布局合成一次复制
+        xp = np.zeros((C, H + 2 * padding, W + 2 * padding, N), dtype=x.dtype)
+        xp[:, padding:padding + H, padding:padding + W] = xt
+    cols = np.empty((C, k, k, out_h, out_w, N), dtype=x.dtype)
+    for m in range(k):          # 与 im2col 一样只在 k×k 个偏移上循环
+        for q in range(k):
+            cols[:, m, q] = xp[:, m * d:m * d + s * out_h:s, q * d:q * d + s * out_w:s]
+    return cols.reshape(C * k * k, out_h * out_w * N)
+
+
+def _columns_adjoint(cols, input_shape, kernel_size, stride, padding, dilation=1):
+    """``_columns`` 的伴随（对应 ``col2im``）：把 (C·k·k, out_h·out_w·N) 的每列加回它的窗口。
+
+    Returns
+    -------
+    ndarray，形状 (N, C, H, W)：一个新数组的转置视图，内存按 (C, H, W, N) 排列。
+    """
+    N, C, H, W = input_shape
+    k, s, d = kernel_size, stride, dilation
+    out_h, out_w = output_size(H, k, s, padding, d), output_size(W, k, s, padding, d)
+    cols = cols.reshape(C, k, k, out_h, out_w, N)
+    xp = np.zeros((C, H + 2 * padding, W + 2 * padding, N), dtype=cols.dtype)
+    for m in range(k):
+        for q in range(k):
+            xp[:, m * d:m * d + s * out_h:s, q * d:q * d + s * out_w:s] += cols[:, m, q]
+    return xp[:, padding:padding + H, padding:padding + W].transpose(3, 0, 1, 2)
+
+
 class Convolution(Layer):
     """二维卷积层（严格说是互相关，cross-correlation，见第 1 章）。
 
@@ -184,19 +241,22 @@ class Convolution(Layer):
                              f'{x.data.shape}，padding={pd}，补零后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
         out_h, out_w = output_size(H, k, s, pd, d), output_size(W, k, s, pd, d)
 
-        cols = im2col(x.data, k, s, pd, d)                  # (N, C·k·k, out_h·out_w)
+        # 整批一起做图转列：列矩阵 (C·k·k, L·N)，L = out_h·out_w；前向、反向各一次矩阵乘法
+        cols = _columns(x.data, k, s, pd, d)                # (C·k·k, L·N)
         weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
-        y = weight @ cols                                   # (N, F, out_h·out_w)
+        y = weight @ cols                                   # (F, L·N)
         y += self.bias.data[:, None]
-        out = Tensor(y.reshape(N, F, out_h, out_w), parents=(x,))
+        # 输出是 (N, F, out_h, out_w) 的转置视图，内存按 (F, out_h, out_w, N) 排列，不复制：
+        # 下一层卷积的 _columns 与本层反向要的正是这个排列
+        out = Tensor(y.reshape(F, out_h, out_w, N).transpose(3, 0, 1, 2), parents=(x,))
 
         def gradient_fn():
-            grad = out.grad.reshape(N, F, -1)
-            # 链式法则：out[n] = W @ cols[n] + b，对批中每张图求和
-            self.weight.add_grad((grad @ cols.transpose(0, 2, 1)).sum(axis=0))  # 即 weight.grad += …
-            self.bias.add_grad(grad.sum(axis=(0, 2)))
-            if x.requires_grad:  # 输入是数据批次时省掉 col2im
-                x.grad += col2im(weight.T @ grad, x.data.shape, k, s, pd, d)
+            grad = out.grad.transpose(1, 2, 3, 0).reshape(F, -1)   # (F, L·N)；布局相符时不复制
+            # 链式法则：y = W @ cols + b，对批中所有图、所有位置一起求和
+            self.weight.add_grad((cols @ grad.T).T)         # 即 weight.grad += grad @ cols.T
+            self.bias.add_grad(grad.sum(axis=1))
+            if x.requires_grad:  # 输入是数据批次时省掉列转图
+                x.add_grad(_columns_adjoint(weight.T @ grad, x.data.shape, k, s, pd, d))
 
         out.gradient_fn = gradient_fn
         return out

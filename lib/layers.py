@@ -125,7 +125,7 @@ class Linear(Layer):
             self.weight.add_grad(out.grad.T @ x.data)     # 即 weight.grad += …，见 Tensor.add_grad
             self.bias.add_grad(out.grad.sum(axis=0))
             if x.requires_grad:  # 输入是数据批次时不需要它的梯度
-                x.grad += out.grad @ self.weight.data
+                x.add_grad(out.grad @ self.weight.data)   # 新数组：梯度还空着时直接接管，省一次清零和相加
 
         out.gradient_fn = gradient_fn
         return out
@@ -192,7 +192,7 @@ class Dropout(Layer):
         out = Tensor(x.data * mask, parents=(x,))
 
         def gradient_fn():
-            x.grad += out.grad * mask
+            x.add_grad(out.grad * mask)
 
         out.gradient_fn = gradient_fn
         return out
@@ -208,7 +208,7 @@ class ReLU(Layer):
         out = Tensor(np.maximum(x.data, 0), parents=(x,))
 
         def gradient_fn():
-            x.grad += out.grad * (x.data > 0)
+            x.add_grad(out.grad * (x.data > 0))        # 即 x.grad += …，见 Tensor.add_grad
 
         out.gradient_fn = gradient_fn
         return out

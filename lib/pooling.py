@@ -17,6 +17,12 @@
 两条路线都把窗口排成 (N, C, k·k, out_h, out_w)：第 2 维是窗口里的 k·k 个数，按行优先
 （先行后列）排列。
 
+层在默认的 ``method='auto'`` 下走第三条、更省内存的路：不把窗口摆出来，而是像 ``im2col``
+那样只在 k×k 个偏移上循环，偏移 (m, q) 在所有窗口里取到的像素是输入的一个切片
+``x[:, :, m::stride, q::stride]``（视图，不复制），逐个切片取最大值或累加（见 ``offset_view``）。
+结果与两条路线完全相同（包括最大值并列时的规则）；``method='reshape'`` 或 ``'im2col'``
+让层改走对应的路线，测试用它们互相对照。
+
 记号：输入 ``x`` 形状 (N, C, H, W)，输出 (N, C, out_h, out_w)，
 ``out_h = (H - k) // stride + 1``（不补零）。
 """
@@ -40,6 +46,11 @@ def choose_method(kernel_size, stride, method='auto'):
         raise ValueError(f'变形（reshape）路线期望 stride == kernel_size，'
                          f'实际 kernel_size={kernel_size}，stride={stride}；请改用 im2col 路线')
     return method
+
+
+def offset_view(x, m, q, stride, out_h, out_w):
+    """所有窗口里偏移 (m, q) 处的像素 ``x[:, :, m + i·s, q + j·s]``：(N, C, out_h, out_w) 的视图。"""
+    return x[:, :, m:m + stride * out_h:stride, q:q + stride * out_w:stride]
 
 
 def pool_windows(x, kernel_size, stride=None, method='auto'):
@@ -160,6 +171,8 @@ class MaxPool(Pool):
 
     def forward(self, x: Tensor):
         self.check_input(x)
+        if self.method == 'auto':
+            return self.forward_offsets(x)
         windows = self.windows(x.data)                     # (N, C, k·k, out_h, out_w)
         out = Tensor(windows.max(axis=2), parents=(x,))
 
@@ -180,6 +193,40 @@ class MaxPool(Pool):
         out.gradient_fn = gradient_fn
         return out
 
+    def forward_offsets(self, x: Tensor):
+        """与 ``forward`` 相同的结果，但不摆出窗口：在 k×k 个偏移的切片上逐个取最大值。"""
+        k, s = self.kernel_size, self.stride
+        _, _, out_h, out_w = self.output_shape(x.data.shape)
+        offsets = [(m, q) for m in range(k) for q in range(k)]       # 行优先：并列时排在前面的优先
+        y = offset_view(x.data, 0, 0, s, out_h, out_w).copy(order='K')   # 保持输入的内存布局
+        for m, q in offsets[1:]:
+            np.maximum(y, offset_view(x.data, m, q, s, out_h, out_w), out=y)
+        out = Tensor(y, parents=(x,))
+
+        def gradient_fn():
+            if not x.requires_grad:
+                return
+            # 链式法则同 forward：每个窗口的梯度只给按行优先第一个等于最大值的位置
+            grad = np.zeros_like(x.data)
+            taken = None                      # 已经被前面的偏移认领的窗口
+            for t, (m, q) in enumerate(offsets):
+                first = offset_view(x.data, m, q, s, out_h, out_w) == y
+                if taken is None:
+                    taken = first
+                else:
+                    np.greater(first, taken, out=first)     # 布尔值：first 且 not taken
+                    if t < len(offsets) - 1:
+                        taken |= first
+                target = offset_view(grad, m, q, s, out_h, out_w)
+                if s >= k:            # 窗口不重叠：每个像素至多属于一个窗口，直接写入
+                    np.multiply(out.grad, first, out=target)
+                else:                 # 窗口重叠：一个像素可能从几个窗口各收到一份，相加
+                    target += out.grad * first
+            x.add_grad(grad)
+
+        out.gradient_fn = gradient_fn
+        return out
+
 
 class AvgPool(Pool):
     """平均池化（average pooling）：每个 k×k 窗口取平均值。参数与形状见 ``Pool``。
@@ -190,6 +237,8 @@ class AvgPool(Pool):
     def forward(self, x: Tensor):
         self.check_input(x)
         k = self.kernel_size
+        if self.method == 'auto':
+            return self.forward_offsets(x)
         windows = self.windows(x.data)                     # (N, C, k·k, out_h, out_w)
         out = Tensor(windows.mean(axis=2), parents=(x,))
 
@@ -199,6 +248,28 @@ class AvgPool(Pool):
             # 链式法则：∂mean/∂x = 1/k²，对窗口里的每个像素都一样
             share = np.broadcast_to((out.grad / (k * k))[:, :, None], windows.shape)
             x.grad += self.scatter(share, x.data.shape)
+
+        out.gradient_fn = gradient_fn
+        return out
+
+    def forward_offsets(self, x: Tensor):
+        """与 ``forward`` 相同的结果，但不摆出窗口：把 k×k 个偏移的切片逐个加起来。"""
+        k, s = self.kernel_size, self.stride
+        _, _, out_h, out_w = self.output_shape(x.data.shape)
+        offsets = [(m, q) for m in range(k) for q in range(k)]
+        total = offset_view(x.data, 0, 0, s, out_h, out_w).copy(order='K')
+        for m, q in offsets[1:]:
+            total += offset_view(x.data, m, q, s, out_h, out_w)
+        out = Tensor(total / (k * k), parents=(x,))
+
+        def gradient_fn():
+            if not x.requires_grad:
+                return
+            share = out.grad / (k * k)         # 链式法则：∂mean/∂x = 1/k²
+            grad = np.zeros_like(x.data)
+            for m, q in offsets:
+                offset_view(grad, m, q, s, out_h, out_w)[...] += share
+            x.add_grad(grad)
 
         out.gradient_fn = gradient_fn
         return out

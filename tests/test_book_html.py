@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-            'chapters/04_pooling', 'chapters/07_modern_blocks']
+            'chapters/04_pooling', 'chapters/06_channels_and_cost', 'chapters/07_modern_blocks']
 
 if not (HTML / 'index.html').is_file():
     message = '没有找到 _build/html：先运行 make book（make test 会自动先构建）'

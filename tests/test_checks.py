@@ -906,3 +906,107 @@ def test_rendered_traceback_of_a_default_argument_error_shows_the_learners_line(
     rendered = '\n'.join(info.value._render_traceback_())
     assert '(H - kernel_size) // stride + 1' in rendered and '请检查函数的默认值' in rendered
     assert '/lib/' not in rendered, rendered
+
+
+# ---- 第 6 章：多通道卷积、乘加次数、1×1 卷积、Winograd 的一块 ----
+
+from lib.exercises import ch6_channels  # noqa: E402
+from lib.fastconv import WINOGRAD_AT, WINOGRAD_BT, WINOGRAD_G  # noqa: E402
+
+
+def conv_forward_loop(x, weight, bias, stride=1, padding=0):
+    N, C, H, W = x.shape
+    F, _, k, _ = weight.shape
+    out_h, out_w = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    y = np.zeros((N, F, out_h, out_w), dtype=x.dtype)
+    for n, f, i, j in np.ndindex(N, F, out_h, out_w):
+        window = xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+        y[n, f, i, j] = np.sum(window * weight[f]) + bias[f]
+    return y
+
+
+def conv_macs(N, C, H, W, F, k, stride=1, padding=0):
+    out_h, out_w = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    return N * F * C * k * k * out_h * out_w
+
+
+def conv1x1(x, weight, bias):
+    return np.einsum('fc,nchw->nfhw', weight, x) + bias[None, :, None, None]
+
+
+def winograd_tile(d, g):
+    U, V = WINOGRAD_G @ g @ WINOGRAD_G.T, WINOGRAD_BT @ d @ WINOGRAD_BT.T
+    return WINOGRAD_AT @ (U * V) @ WINOGRAD_AT.T
+
+
+@pytest.mark.parametrize('check, answer', [(ch6_channels.check_conv_forward, conv_forward_loop),
+                                           (ch6_channels.check_conv_macs, conv_macs),
+                                           (ch6_channels.check_conv1x1, conv1x1),
+                                           (ch6_channels.check_winograd_tile, winograd_tile)])
+def test_ch6_reference_answers_pass(check, answer, capsys):
+    check(answer)
+    assert '✓ 通过' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('wrong, fragment', [
+    (lambda x, w, b, stride=1, padding=0: conv_forward_loop(x[:, :1], w[:, :1], b, stride, padding),
+     '只用了第 0 个通道'),
+    (lambda x, w, b, stride=1, padding=0: conv_forward_loop(x, w, 0 * b, stride, padding), '少加了偏置'),
+    (lambda x, w, b, stride=1, padding=0: conv_forward_loop(x, w[:, :, ::-1, ::-1], b, stride, padding),
+     '卷积核翻转了'),
+    (lambda x, w, b, stride=1, padding=0: conv_forward_loop(x, w, b, 1, padding), '输出的高宽不对'),
+])
+def test_ch6_conv_forward_mistakes(wrong, fragment):
+    with pytest.raises(CheckError, match=fragment):
+        ch6_channels.check_conv_forward(wrong)
+
+
+@pytest.mark.parametrize('wrong, fragment', [
+    (lambda N, C, H, W, F, k, stride=1, padding=0: conv_macs(N, C, H, W, F, k, stride, padding) // N,
+     '少乘了批大小 N'),
+    (lambda N, C, H, W, F, k, stride=1, padding=0: N * F * C * k * k * H * W, '输出的 H′×W′'),
+    (lambda N, C, H, W, F, k, stride=1, padding=0: conv_macs(N, C, H, W, F, k, stride, padding) // k,
+     '只乘了 k 而不是 k²'),
+    (lambda N, C, H, W, F, k, stride=1, padding=0: conv_macs(N, C, H, W, F, k, stride, padding) / 1.5,
+     '应是整数|乘加次数的数值不对'),
+])
+def test_ch6_macs_mistakes(wrong, fragment):
+    with pytest.raises(CheckError, match=fragment):
+        ch6_channels.check_conv_macs(wrong)
+
+
+def test_ch6_conv1x1_mistakes():
+    with pytest.raises(CheckError, match='少加了偏置'):
+        ch6_channels.check_conv1x1(lambda x, w, b: np.einsum('fc,nchw->nfhw', w, x))
+    with pytest.raises(CheckError, match=r'\(N, H, W, F\)'):
+        ch6_channels.check_conv1x1(lambda x, w, b: np.einsum('fc,nchw->nhwf', w, x) + b)
+
+
+def test_ch6_winograd_mistakes():
+    with pytest.raises(CheckError, match='2×2'):
+        ch6_channels.check_winograd_tile(
+            lambda d, g: (WINOGRAD_G @ g @ WINOGRAD_G.T) * (WINOGRAD_BT @ d @ WINOGRAD_BT.T))
+    with pytest.raises(CheckError, match='转置'):
+        ch6_channels.check_winograd_tile(lambda d, g: winograd_tile(d, g).T)
+    with pytest.raises(CheckError, match='翻转'):
+        ch6_channels.check_winograd_tile(lambda d, g: winograd_tile(d, g[::-1, ::-1]))
+
+
+@pytest.mark.parametrize('check, answer, name', [
+    (ch6_channels.check_conv_forward,
+     lambda x, w, b, stride=1, padding=0: lib.conv2d_loop(x, w, b, stride, padding),
+     'lib.conv2d_loop'),
+    (ch6_channels.check_conv_macs, lambda N, C, H, W, F, k, stride=1, padding=0: lib.summary(
+        lib.Sequential([lib.Convolution(C, F, k, stride, padding)]), (N, C, H, W)).total_multiply_adds,
+     'lib.summary'),
+    (ch6_channels.check_conv1x1, lambda x, w, b: lib.fastconv.conv_im2col(x, w[:, :, None, None], b),
+     'conv_im2col'),
+    (ch6_channels.check_winograd_tile,
+     lambda d, g: lib.fastconv.conv_winograd(d[None, None], g[None, None])[0, 0],
+     'conv_winograd'),
+])
+def test_ch6_checks_refuse_delegating_to_lib(check, answer, name):
+    with pytest.raises(CheckError, match='这个练习要你自己写出') as info:
+        check(answer)
+    assert name in str(info.value)

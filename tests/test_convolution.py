@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from scipy import signal
 
 from lib import Convolution, Tensor, col2im, conv2d_loop, im2col, output_size
+from lib.convolution import _columns, _columns_adjoint
 from lib.gradcheck import assert_gradients_ok, layer_gradient_errors
 
 # ---- 梯度检验 ----
@@ -121,6 +122,27 @@ def test_im2col_col2im_adjoint(problem):
     left = np.sum(cols * c)
     right = np.sum(x * col2im(c, shape, p['k'], p['stride'], p['padding']))
     np.testing.assert_allclose(left, right, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(conv_problems(), st.integers(1, 3))
+def test_batched_columns_are_im2col_side_by_side(problem, dilation):
+    """层内部的列矩阵 (C·k·k, L·N) 就是 im2col 的 N 个 (C·k·k, L) 交错并排；它的伴随就是 col2im。"""
+    p = problem
+    k, s, pd, d = p['k'], p['stride'], p['padding'], dilation
+    H, W = max(p['H'], d * (k - 1) + 1), max(p['W'], d * (k - 1) + 1)     # 膨胀后放得下卷积核
+    rng = np.random.default_rng(p['seed'])
+    shape = (p['N'], p['C'], H, W)
+    x = rng.standard_normal(shape)
+    cols = im2col(x, k, s, pd, d)                                # (N, C·k·k, L)
+    side_by_side = cols.transpose(1, 2, 0).reshape(cols.shape[1], -1)       # 列按 (位置, n) 排列
+    np.testing.assert_array_equal(_columns(x, k, s, pd, d), side_by_side)
+    # 输入是转置视图（上一层卷积输出的内存布局）时结果相同
+    np.testing.assert_array_equal(_columns(np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+                                           .transpose(3, 0, 1, 2), k, s, pd, d), side_by_side)
+    c = rng.standard_normal(side_by_side.shape)
+    back = col2im(c.reshape(cols.shape[1], -1, p['N']).transpose(2, 0, 1), shape, k, s, pd, d)
+    np.testing.assert_allclose(_columns_adjoint(c, shape, k, s, pd, d), back, rtol=1e-12, atol=1e-12)
 
 
 def coverage_by_loop(H, W, k, stride, padding):

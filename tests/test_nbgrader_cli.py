@@ -188,6 +188,41 @@ def max_pool_backward(x, grad_out, kernel_size, stride=None):
             dx[:, :, r:r + k, c:c + k] += grad_out[:, :, i:i + 1, j:j + 1]   # 梯度给了窗口里的每个元素
     return dx
 ''',
+    'ch6-conv-forward': '''
+def conv_forward(x, weight, bias, stride=1, padding=0):
+    """多通道卷积的前向。"""
+    N, C, H, W = x.shape
+    F, _, k, _ = weight.shape
+    out_h = (H + 2 * padding - k) // stride + 1
+    out_w = (W + 2 * padding - k) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    y = np.zeros((N, F, out_h, out_w), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(out_h):
+                for j in range(out_w):
+                    window = xp[n, 0, i * stride:i * stride + k, j * stride:j * stride + k]
+                    y[n, f, i, j] = np.sum(window * weight[f, 0]) + bias[f]   # 只用了第 0 个通道
+    return y
+''',
+    'ch6-conv-macs': '''
+def conv_macs(N, C, H, W, F, k, stride=1, padding=0):
+    """卷积层前向的乘加次数。"""
+    return N * F * C * k * k * H * W          # 用了输入的高宽，而不是输出的 H′×W′
+''',
+    'ch6-conv1x1': '''
+def conv1x1(x, weight, bias):
+    """1×1 卷积。"""
+    N, C, H, W = x.shape
+    pixels = x.transpose(0, 2, 3, 1).reshape(-1, C)
+    return (pixels @ weight.T + bias).reshape(N, H, W, -1)     # 忘了把通道轴放回第 1 维
+''',
+    'ch6-winograd-tile': '''
+def winograd_tile(d, g):
+    """Winograd F(2, 3) 的一块。"""
+    BT, G, AT = fastconv.WINOGRAD_BT, fastconv.WINOGRAD_G, fastconv.WINOGRAD_AT
+    return (G @ g @ G.T) * (BT @ d @ BT.T)       # 忘了最后的输出变换 Aᵀ(·)A：得到 4×4
+''',
     'ch7-global-avg-pool': '''
 def global_avg_pool(x):
     """全局平均池化。"""

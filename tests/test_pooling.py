@@ -169,13 +169,14 @@ def test_reshape_and_im2col_paths_agree(rng, shape, k, Pool):
     x[..., 0, :] = 0.0                                      # 加一些并列
     np.testing.assert_array_equal(pool_windows(x, k, k, 'reshape'), pool_windows(x, k, k, 'im2col'))
     results = []
-    for method in ('reshape', 'im2col'):
+    for method in ('reshape', 'im2col', 'auto'):          # auto：层在 k×k 个偏移的切片上计算
         inputs = Tensor(x.copy())
         y = Pool(k, method=method)(inputs)
         y.backward(np.arange(y.data.size, dtype=np.float64).reshape(y.data.shape))
         results.append((y.data, inputs.grad))
-    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-14, atol=0)
-    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-14, atol=0)
+    for y, grad in results[1:]:
+        np.testing.assert_allclose(y, results[0][0], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(grad, results[0][1], rtol=1e-14, atol=0)
 
 
 def test_auto_method_choice():
