@@ -15,7 +15,16 @@ losses、optim、model、data、augment，
 from . import allocator, gradcheck, zoo  # noqa: F401  allocator：导入时让每步用时稳定（见模块说明）
 from .blocks import GlobalAvgPool, Identity, ResidualBlock
 from .convolution import Convolution, col2im, conv2d_loop, im2col, output_size
-from .data import TINYMNIST_PATH, Dataset, MNISTDataset, accuracy, load_digits
+from .data import (
+    TINYMNIST_PATH,
+    Dataset,
+    MNISTDataset,
+    accuracy,
+    accuracy_interval,
+    describe_accuracy,
+    load_digits,
+    split_validation,
+)
 from .layers import Dropout, Flatten, Layer, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh, seed
 from .losses import BCELoss, CELoss, Loss, MSELoss
 from .model import Model, NNModel
@@ -38,4 +47,5 @@ __all__ = [
     'ConvTranspose', 'conv2d_backward_loop', 'transposed_output_size',
     'conv2d_loop', 'im2col', 'col2im', 'output_size', 'accuracy', 'load_digits', 'gradcheck', 'zoo',
     'summary',
+    'split_validation', 'accuracy_interval', 'describe_accuracy',
 ]

@@ -126,7 +126,7 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1):
     out_h, out_w = output_size(H, k, stride, padding, d), output_size(W, k, stride, padding, d)
     expected = (N, C * k * k, out_h * out_w)
     if cols.shape != expected:
-        raise shape_error('col2im', f'列矩阵形状 {expected}', cols.shape)
+        raise shape_error('col2im', f'窗口矩阵形状 {expected}', cols.shape)
     cols = cols.reshape(N, C, k, k, out_h, out_w)
     xp = np.zeros((N, C, H + 2 * padding, W + 2 * padding), dtype=cols.dtype)
     for m in range(k):

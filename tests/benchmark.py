@@ -286,7 +286,7 @@ def memory_row():
     """6：im2col 以空间换时间。"""
     x = np.zeros((BATCH, 1, 28, 28), dtype=np.float32)
     cols = lib.im2col(x, 3)
-    row('6 im2col 内存 batch 32', f'输入 {x.nbytes / 1024:.1f} KiB', f'列矩阵 {cols.nbytes / 1024:.1f} KiB',
+    row('6 im2col 内存 batch 32', f'输入 {x.nbytes / 1024:.1f} KiB', f'窗口矩阵 {cols.nbytes / 1024:.1f} KiB',
         f'{cols.nbytes / x.nbytes:.2f}×', f'{cols.shape} float32')
 
 

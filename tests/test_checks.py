@@ -340,7 +340,7 @@ def test_im2col_row_order_channel_last():
         N, _, P = cols.shape
         return cols.reshape(N, x.shape[1], k * k, P).transpose(0, 2, 1, 3).reshape(N, -1, P)
 
-    message = fails(checks.check_im2col, channel_last, '返回的列矩阵的数值不对：每一列里行的顺序不对',
+    message = fails(checks.check_im2col, channel_last, '返回的窗口矩阵的数值不对：每一列里行的顺序不对',
                     '第一个不同的位置 (0, 1, 0) 应是 (c, m, n) = (0, 0, 1) 在输出位置 (i, j) = (0, 0) 的像素',
                     '你放的是 (c, m, n) = (1, 0, 0) 的', '第一个不同的位置 (0, 1, 0)：期望')
     assert message.index('行的顺序不对') < message.index('情形')
@@ -363,14 +363,14 @@ def test_im2col_windows_in_column_major_order():
         out_h = output_size(x.shape[2], k, stride, padding)
         return cols.reshape(N, rows, out_h, P // out_h).transpose(0, 1, 3, 2).reshape(N, rows, P)
 
-    fails(checks.check_im2col, column_major, '返回的列矩阵的数值不对：列的顺序不对',
+    fails(checks.check_im2col, column_major, '返回的窗口矩阵的数值不对：列的顺序不对',
           '第一个不同的位置 (0, 0, 1) 应是 (c, m, n) = (0, 0, 0) 在输出位置 (i, j) = (0, 1) 的像素',
           '你放的是输出位置 (1, 0) 的', 'out_w = 7')
 
 
 def test_im2col_wrong_default_is_caught_when_arguments_are_left_out():
     fails(checks.check_im2col, lambda x, k, stride=1, padding=1: im2col_per_pixel(x, k, stride, padding),
-          '省略参数时返回的列矩阵的形状不对：省略 stride=1，padding=0 时的结果与写出它时不同，'
+          '省略参数时返回的窗口矩阵的形状不对：省略 stride=1，padding=0 时的结果与写出它时不同，'
           '请检查函数的默认值',
           '这次调用时省略了 stride=1，padding=0')
 

@@ -17,7 +17,7 @@ SETTINGS = [(1, 0), (1, 1), (2, 0), (2, 1), (1, 2), (3, 2), (2, 2)]
 
 
 def reference(image, kernel, bias, stride, padding):
-    """不经过 viz_im2col，直接由 lib 算出列矩阵、补零输入、卷积层输出与循环版输出。"""
+    """不经过 viz_im2col，直接由 lib 算出窗口矩阵、补零输入、卷积层输出与循环版输出。"""
     k = kernel.shape[0]
     x = image[np.newaxis, np.newaxis]
     cols = lib.im2col(x, k, stride, padding)[0]
@@ -40,7 +40,7 @@ def check_highlight(figure, image, kernel, bias, stride, padding, row, col):
     assert shown['index'] == p
     window = padded[row * stride:row * stride + k, col * stride:col * stride + k]
     np.testing.assert_array_equal(shown['window'], window)          # 输入里框出的窗口
-    np.testing.assert_array_equal(shown['column'], cols[:, p])      # 列矩阵里框出的列
+    np.testing.assert_array_equal(shown['column'], cols[:, p])      # 窗口矩阵里框出的列
     np.testing.assert_array_equal(shown['window'].ravel(), shown['column'])
     assert shown['pixel'] == pytest.approx(float(out[row, col]), abs=1e-5)   # 输出里框出的像素
     assert shown['pixel'] == pytest.approx(float(loop[row, col]), abs=1e-5)

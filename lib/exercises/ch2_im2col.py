@@ -21,7 +21,7 @@ DEFAULTS = dict(stride=1, padding=0)      # 练习里函数签名的默认值
 
 
 def window_order(case):
-    """im2col 的典型错误：列矩阵里的数都在，只是行或列的顺序不对。
+    """im2col 的典型错误：窗口矩阵里的数都在，只是行或列的顺序不对。
 
     返回一个诊断函数（见 ``harness.diagnose``）：把第一个不同的位置 (b, 行, 列) 解读成
     （通道 c，行偏移 m，列偏移 n）与输出位置 (i, j)，并说出学习者在那里放的是哪个窗口的哪个数。
@@ -38,7 +38,7 @@ def window_order(case):
         b, row, column = np.argwhere(~np.isclose(actual, expected))[0]
         value = actual[b, row, column]
         found = [tuple(place) for place in np.argwhere(expected[b] == value)] if value != 0 else []
-        if not found:                  # 那个数不在这张图的列矩阵里（0 可能是补的零，不算）：不是顺序的问题
+        if not found:                  # 那个数不在这张图的窗口矩阵里（0 可能是补的零，不算）：不是顺序的问题
             return None
         # 同一个像素会出现在几个窗口里：优先找同一列（行的顺序错了）或同一行（列的顺序错了）的那一处
         same_column = [place for place in found if place[1] == column]
@@ -72,10 +72,10 @@ def check_im2col(fn, trials=20, seed=0):
         actual = run(fn, case, x, case.k, **options)
         shape = np.shape(actual)
         if shape != expected.shape and shape == (case.N, expected.shape[2], expected.shape[1]):
-            raise CheckError(f'返回的列矩阵的形状不对（情形：{case}）：期望 {expected.shape}，实际 {shape}。'
+            raise CheckError(f'返回的窗口矩阵的形状不对（情形：{case}）：期望 {expected.shape}，实际 {shape}。'
                              f'每个窗口应该是一列，而不是一行')
-        compare('返回的列矩阵', case, expected, actual, **case.tolerance, mistakes=[window_order(case)])
-        same_with_defaults('返回的列矩阵', fn, case, actual, (x, case.k), options, DEFAULTS)
+        compare('返回的窗口矩阵', case, expected, actual, **case.tolerance, mistakes=[window_order(case)])
+        same_with_defaults('返回的窗口矩阵', fn, case, actual, (x, case.k), options, DEFAULTS)
     passed(f'在 {trials} 组随机形状、步幅和补零上与 lib.im2col 一致')
 
 

@@ -235,7 +235,7 @@ def same_with_defaults(what, fn, case, result, args, options, defaults, rule='')
     Parameters
     ----------
     what : str
-        结果叫什么，例如 ``'返回的列矩阵'``。
+        结果叫什么，例如 ``'返回的窗口矩阵'``。
     args, options : tuple, dict
         写出全部参数的那次调用 ``fn(*args, **options)``。
     defaults : dict

@@ -1,10 +1,10 @@
 """画图与交互控件（第 2 章 图转列）：图转列（im2col）。
 
-图里的每个数字都来自 lib：列矩阵由 ``lib.im2col`` 算出，输出由 ``lib.Convolution`` 算出，
+图里的每个数字都来自 lib：窗口矩阵由 ``lib.im2col`` 算出，输出由 ``lib.Convolution`` 算出，
 窗口直接从补零后的输入里切出来。三者在图中用同一种颜色框出，控件和测试核对它们一致。
 
-* ``im2col_state``：输出位置 (i, j) 对应的窗口、列、输出像素，以及整个列矩阵与输出。
-* ``Im2colFigure``：输入（含窗口）、卷积核、列矩阵（含那一列）、输出（含那个像素）四联图。
+* ``im2col_state``：输出位置 (i, j) 对应的窗口、列、输出像素，以及整个窗口矩阵与输出。
+* ``Im2colFigure``：输入（含窗口）、卷积核、窗口矩阵（含那一列）、输出（含那个像素）四联图。
 * ``Im2colExplorer``：ipywidgets 控件（需要 Jupyter 内核），可调位置、步幅与补零。
 * ``im2col_animation``：给在线书用的 jshtml 动画；``windows_to_columns_figure``、
   ``offset_slices_figure``、``coverage_figure``：本章的几张静态图。
@@ -62,7 +62,7 @@ def im2col_state(image, kernel=TINY_KERNEL, bias=TINY_BIAS, row=0, col=0, stride
     -------
     dict：
     ``padded``（补零后的输入 (H+2p, W+2p)）、``top_left``（窗口左上角在其中的坐标）、
-    ``window``（直接从 ``padded`` 切出的 k×k 窗口）、``cols``（``lib.im2col`` 的列矩阵
+    ``window``（直接从 ``padded`` 切出的 k×k 窗口）、``cols``（``lib.im2col`` 的窗口矩阵
     (k·k, out_h·out_w)）、``index``（列号 p = row·out_w + col）、``column``（第 p 列）、
     ``value``（W 展平 · 第 p 列 + b）、``output``（``lib.Convolution`` 算出的整张输出）。
     ``window.ravel()``、``column`` 相等，``value`` 与 ``output[row, col]`` 相等。
@@ -110,16 +110,16 @@ def shade_padding(ax, shape, padding):
 
 
 def row_labels(k, channels=1):
-    """列矩阵各行对应的 (通道, m, n)；单通道时只写 (m, n)。"""
+    """窗口矩阵各行对应的 (通道, m, n)；单通道时只写 (m, n)。"""
     if channels == 1:
         return [f'({m},{n})' for m in range(k) for n in range(k)]
     return [f'({c},{m},{n})' for c in range(channels) for m in range(k) for n in range(k)]
 
 
 class Im2colFigure:
-    """四联图：补零后的输入与窗口、卷积核、列矩阵与那一列、输出与那个像素。
+    """四联图：补零后的输入与窗口、卷积核、窗口矩阵与那一列、输出与那个像素。
 
-    ``set_config`` 换步幅或补零（列矩阵的形状随之改变，所以重新建图）；
+    ``set_config`` 换步幅或补零（窗口矩阵的形状随之改变，所以重新建图）；
     ``update`` 只移动高亮框、改写说明文字，便于控件与动画快速重绘。
     """
 
@@ -150,7 +150,7 @@ class Im2colFigure:
 
         self.fig.clf()
         width, height = self.fig.get_size_inches()
-        # 上排：输入、卷积核、输出；下排：整行宽的列矩阵
+        # 上排：输入、卷积核、输出；下排：整行宽的窗口矩阵
         widths = [max(padded.shape[1], 4), 0.75 * k, max(out_w, 4) + 1]
         grid = self.fig.add_gridspec(2, 3, width_ratios=widths, height_ratios=[1, 1.15], left=0.08,
                                      right=0.98, top=0.9, bottom=0.11, hspace=0.3, wspace=0.3)
@@ -173,7 +173,7 @@ class Im2colFigure:
         self.kernel_img, _ = draw_numbers(ax_k, self.kernel, f'卷积核 W，偏置 b = {number_format(self.bias)}',
                                           cmap='RdBu_r', vmin=-limit, vmax=limit, fontsize=11)
 
-        self.cols_img, _ = draw_numbers(ax_cols, cols, f'列矩阵 cols = im2col(x)：{k * k} 行 × {n_cols} 列'
+        self.cols_img, _ = draw_numbers(ax_cols, cols, f'窗口矩阵 cols = im2col(x)：{k * k} 行 × {n_cols} 列'
                                         f'（每列一个窗口）', vmin=low, vmax=high, fontsize=fontsize)
         ax_cols.set_yticks(range(k * k), row_labels(k), fontsize=9)
         ax_cols.set_xticks(range(n_cols), [str(p) for p in range(n_cols)], fontsize=min(fontsize, 9))
@@ -262,7 +262,7 @@ class Im2colFigure:
 
 class Im2colExplorer(Explorer):
     """三者联动的控件（ipywidgets）：选输出位置 (i, j)、步幅与补零，
-    同时高亮输入里的窗口、列矩阵里的那一列和输出里的那个像素。
+    同时高亮输入里的窗口、窗口矩阵里的那一列和输出里的那个像素。
 
     需要在 Jupyter 里运行；在线书在同一位置显示同样数据的页内探索器（``booktools/explorers/im2col.js``）。
     ``state`` 保存最近一次显示的数字，测试直接读取它。
@@ -333,7 +333,7 @@ def im2col_animation(image=None, kernel=TINY_KERNEL, bias=TINY_BIAS, settings=((
 
 
 def windows_to_columns_figure(image=None, k=3, stride=1, padding=0):
-    """每个窗口一种颜色：左边几张小图各框出一个窗口，右边列矩阵里同色框出它变成的那一列。"""
+    """每个窗口一种颜色：左边几张小图各框出一个窗口，右边窗口矩阵里同色框出它变成的那一列。"""
     image = tiny_input() if image is None else np.asarray(image, dtype=np.float32)
     x = image[np.newaxis, np.newaxis]
     padded = pad(x, padding)[0, 0]
@@ -349,7 +349,7 @@ def windows_to_columns_figure(image=None, k=3, stride=1, padding=0):
         shade_padding(ax, padded.shape, padding)
         outline(ax, i * stride, j * stride, k, k, color=WINDOW_COLORS[p % len(WINDOW_COLORS)], linewidth=3)
     ax = axes[-1]
-    draw_numbers(ax, cols, f'列矩阵：{k * k} × {n}', vmin=low, vmax=high, fontsize=8)
+    draw_numbers(ax, cols, f'窗口矩阵：{k * k} × {n}', vmin=low, vmax=high, fontsize=8)
     ax.set_yticks(range(k * k), row_labels(k), fontsize=8)
     ax.set_xticks(range(n), [str(p) for p in range(n)], fontsize=8)
     ax.set_xlabel('列号 p = i·out_w + j', fontsize=9)
@@ -379,7 +379,7 @@ def offset_slices_figure(image=None, k=3, stride=2, padding=1):
                 for b in range(out_w):
                     outline(ax, m + a * stride, n + b * stride, 1, 1, linewidth=2)
             row = cols[m * k + n]
-            assert np.array_equal(picked.ravel(), row)  # 这个切片正是列矩阵的第 m·k+n 行
+            assert np.array_equal(picked.ravel(), row)  # 这个切片正是窗口矩阵的第 m·k+n 行
             rows_slice = f'{m}:{m + stride * out_h}:{stride}'
             cols_slice = f'{n}:{n + stride * out_w}:{stride}'
             ax.set_title(f'偏移 ({m},{n}) → 第 {m * k + n} 行\n[{rows_slice}, {cols_slice}]', fontsize=8)
@@ -387,7 +387,7 @@ def offset_slices_figure(image=None, k=3, stride=2, padding=1):
 
 
 def coverage_figure(shape=(4, 4), k=3, settings=((1, 0), (1, 1), (2, 1))):
-    """col2im(全 1 的列矩阵)：每个像素被多少个窗口覆盖（反向传播时它收到几份梯度）。"""
+    """col2im(全 1 的窗口矩阵)：每个像素被多少个窗口覆盖（反向传播时它收到几份梯度）。"""
     fig, axes = plt.subplots(1, len(settings), figsize=(3.2 * len(settings), 3.5), layout='constrained')
     counts = []
     for ax, (stride, padding) in zip(np.atleast_1d(axes), settings, strict=True):
