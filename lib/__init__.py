@@ -1,6 +1,6 @@
 """《卷积层》课程的共享代码：一个用 NumPy 写成的小型神经网络框架。
 
-与种子课程同名同用法：Tensor、Dataset、Layer、Loss、Optimizer、Model、
+与原课程同名同用法：Tensor、Dataset、Layer、Loss、Optimizer、Model、
 Linear、Sequential、Convolution、Flatten、Dropout、ReLU、Tanh、Sigmoid、Softmax、
 MSELoss、CELoss、BCELoss、SGDOptimizer、NNModel，以及 MNISTDataset。
 

@@ -35,7 +35,7 @@ def shift_images(images, dy, dx):
     if np.any(np.abs(dy) >= H) or np.any(np.abs(dx) >= W):
         raise ValueError(f'shift_images 期望位移的绝对值小于图的高 {H}、宽 {W}，'
                          f'实际竖直位移 {dy.min()}…{dy.max()}，水平位移 {dx.min()}…{dx.max()}')
-    # 输出 (i, j) 取自输入 (i - dy, j - dx)；越界的位置取补零后的 0
+    # 输出 (i, j) 取自输入 (i - dy, j - dx)；越界的位置取填充的 0
     rows = np.arange(H)[None, :] - dy[:, None] + H          # (N, H)，在上下各补 H 行的图里的行号
     cols = np.arange(W)[None, :] - dx[:, None] + W          # (N, W)
     padded = np.pad(images, ((0, 0), (0, 0), (H, H), (W, W)))

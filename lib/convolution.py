@@ -31,7 +31,7 @@ def output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     span = dilated_span(kernel_size, dilation)
     if size + 2 * padding < span:
         extent = '' if dilation == 1 else f'（dilation={dilation}，覆盖 {span}×{span}）'
-        raise ValueError(f'卷积核 {kernel_size}×{kernel_size}{extent} 大于补零后的输入边长 '
+        raise ValueError(f'卷积核 {kernel_size}×{kernel_size}{extent} 大于填充后的输入边长 '
                          f'{size} + 2×{padding} = {size + 2 * padding}')
     return (size + 2 * padding - span) // stride + 1
 
@@ -204,7 +204,7 @@ class Convolution(Layer):
         正方形卷积核的边长 k。
     stride : int，默认 1
     padding : int，默认 0
-        输入四周补零的圈数。
+        输入四周填充的圈数。
     dilation : int，默认 1
         膨胀：卷积核相邻两个权重在输入上相隔的像素数（见模块说明）。
 
@@ -237,8 +237,8 @@ class Convolution(Layer):
         span = dilated_span(k, d)
         if min(H, W) + 2 * pd < span:
             extent = '' if d == 1 else f'（dilation={d}，覆盖 {span}×{span}）'
-            raise ValueError(f'Convolution 的卷积核 {k}×{k}{extent} 大于补零后的输入：输入形状 '
-                             f'{x.data.shape}，padding={pd}，补零后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
+            raise ValueError(f'Convolution 的卷积核 {k}×{k}{extent} 大于填充后的输入：输入形状 '
+                             f'{x.data.shape}，padding={pd}，填充后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
         out_h, out_w = output_size(H, k, s, pd, d), output_size(W, k, s, pd, d)
 
         # 整批一起做图转列：列矩阵 (C·k·k, L·N)，L = out_h·out_w；前向、反向各一次矩阵乘法

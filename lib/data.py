@@ -268,7 +268,8 @@ def split_validation(data, size=500, seed=0):
                         f'实际得到 {type(data).__name__}')
     features, labels = (np.asarray(a) for a in data)
     if len(features) != len(labels):
-        raise ValueError(f'split_validation 期望特征与标签的样本数相同，实际为 {len(features)} 与 {len(labels)}')
+        raise ValueError(f'split_validation 期望特征与标签的样本数相同，'
+                         f'实际为 {len(features)} 与 {len(labels)}')
     held = stratified_indices(labels, size, seed)
     rest = np.setdiff1d(np.arange(len(labels)), held)
     return features[rest], labels[rest], features[held], labels[held]

@@ -29,7 +29,7 @@ class Model(ABC):
 
 
 class NNModel(Model):
-    """神经元网络模型。
+    """神经网络模型。
 
     ``history`` 记录每轮（epoch）的平均训练损失 ``loss``、训练准确率 ``accuracy``
     （按训练中每一批的预测统计）与用时 ``seconds``，可直接画成曲线。

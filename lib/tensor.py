@@ -80,7 +80,7 @@ class Tensor:
 
         梯度还是空的时候直接接管 grad，省去“先填零、再相加”两遍内存读写；
         所以 grad 必须是刚算出来、别处不再使用的新数组（例如一次矩阵乘法的结果）。
-        参数有几十万个时（种子网络的 10816×64 线性层），这能省下可观的时间。
+        参数有几十万个时（基线网络的 10816×64 线性层），这能省下可观的时间。
         """
         grad = np.reshape(grad, self.data.shape)
         if self._grad is None:
@@ -139,7 +139,7 @@ class Tensor:
     # ---- 形状 ----
 
     def shape(self):
-        """数据的形状（与种子课程一样是方法）。"""
+        """数据的形状（与原课程一样是方法）。"""
         return self.data.shape
 
     def size(self):

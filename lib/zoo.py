@@ -1,6 +1,6 @@
 """本课训练的网络，各定义一次：章节、练习的检查、测试和基准都从这里取。
 
-* ``seed_network``：种子课程那一章的网络（第 3 章），卷积 → 展平 → 丢弃 → 线性 → ReLU → 线性。
+* ``seed_network``：原课程那一章的网络（第 3 章），卷积 → 展平 → 丢弃 → 线性 → ReLU → 线性。
 * ``lenet``：第 4 章的 LeNet 风格网络，两段“卷积 + ReLU + 最大池化”，再接两个线性层。
 * ``small_resnet``：第 7 章的小残差网络，批归一化、两个残差块、全局平均池化，不到两万个参数。
 * ``deep_stack``：第 7 章量梯度用的深网络：一串同样的块，可以关掉批归一化或捷径。
@@ -14,9 +14,9 @@ from .pooling import MaxPool
 
 
 def seed_network(kernels=16, kernel_size=3, hidden=64, padding=0, size=28, channels=1, classes=10):
-    """种子网络的一般形式：卷积(补零 padding) → 展平 → 丢弃 → 线性(→hidden) → ReLU → 线性(hidden→classes)。
+    """基线网络的一般形式：卷积(填充 padding) → 展平 → 丢弃 → 线性(→hidden) → ReLU → 线性(hidden→classes)。
 
-    默认参数就是种子课程的网络：16 个 3×3 卷积核，28×28 的单通道输入，隐藏层 64，10 个类别。
+    默认参数就是原课程的网络：16 个 3×3 卷积核，28×28 的单通道输入，隐藏层 64，10 个类别。
     """
     side = output_size(size, kernel_size, 1, padding)
     return Sequential([Convolution(channels, kernels, kernel_size, padding=padding),

@@ -67,7 +67,7 @@ def kernel_mistakes(image, kernel):
 
 @own_work('correlate2d', conv2d_loop, im2col, Convolution.forward, *SCIPY_CORRELATIONS)
 def check_correlate2d(fn, trials=20, seed=0):
-    """检查 ``fn(image, kernel)``（单张二维图、不补零、步幅 1 的互相关）与 ``lib.conv2d_loop`` 一致。
+    """检查 ``fn(image, kernel)``（单张二维图、不填充、步幅 1 的互相关）与 ``lib.conv2d_loop`` 一致。
 
     一半的随机情形用 float32 的图和卷积核（本课的数据就是 float32），只要求 float32 的精度。
     """

@@ -72,11 +72,12 @@ def check_im2col(fn, trials=20, seed=0):
         actual = run(fn, case, x, case.k, **options)
         shape = np.shape(actual)
         if shape != expected.shape and shape == (case.N, expected.shape[2], expected.shape[1]):
-            raise CheckError(f'返回的窗口矩阵的形状不对（情形：{case}）：期望 {expected.shape}，实际 {shape}。'
+            raise CheckError(f'返回的窗口矩阵的形状不对（情形：{case}）：'
+                             f'期望 {expected.shape}，实际 {shape}。'
                              f'每个窗口应该是一列，而不是一行')
         compare('返回的窗口矩阵', case, expected, actual, **case.tolerance, mistakes=[window_order(case)])
         same_with_defaults('返回的窗口矩阵', fn, case, actual, (x, case.k), options, DEFAULTS)
-    passed(f'在 {trials} 组随机形状、步幅和补零上与 lib.im2col 一致')
+    passed(f'在 {trials} 组随机形状、步幅和填充上与 lib.im2col 一致')
 
 
 def overlaps_not_added(case):
@@ -117,7 +118,7 @@ def check_col2im(fn, trials=20, seed=0):
         actual = run(fn, case, cols, case.x_shape, case.k, **options)
         compare('返回的图', case, expected, actual, **case.tolerance, mistakes=[overlaps_not_added(case)])
         same_with_defaults('返回的图', fn, case, actual, (cols, case.x_shape, case.k), options, DEFAULTS)
-    passed(f'在 {trials} 组随机形状、步幅和补零上与 lib.col2im 一致（重叠处相加）')
+    passed(f'在 {trials} 组随机形状、步幅和填充上与 lib.col2im 一致（重叠处相加）')
 
 
 def conv_forward(x, weight, bias, stride, padding):
@@ -180,4 +181,4 @@ def check_conv_backward(fn, trials=10, seed=0):
     rng = np.random.default_rng(seed)
     for case in conv_cases(trials, seed):
         check_backward_case(fn, case, rng)
-    passed(f'在 {trials} 组随机形状、步幅和补零上通过梯度检验，且与 lib.Convolution 的反向传播一致')
+    passed(f'在 {trials} 组随机形状、步幅和填充上通过梯度检验，且与 lib.Convolution 的反向传播一致')

@@ -81,7 +81,7 @@ def train(lr, batch_size, epochs, momentum, seed):
 
 
 def check_settings(fn, target=0.89, seeds=3, max_epochs=3, min_batch_size=16, seed=0):
-    """检查 ``fn()`` 返回的训练设置：在种子网络上训练后，平均测试准确率至少为 ``target``。
+    """检查 ``fn()`` 返回的训练设置：在基线网络上训练后，平均测试准确率至少为 ``target``。
 
     设置是一个字典，键为 ``lr``、``batch_size``、``epochs``、``momentum``。
     为了让检查快：``batch_size ≥ min_batch_size``，``epochs ≤ max_epochs``。

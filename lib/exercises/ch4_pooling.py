@@ -35,13 +35,13 @@ def check_pool(fn, layer, what, trials, seed):
 
 @own_work('max_pool', MaxPool.forward, pool_windows)
 def check_max_pool(fn, trials=20, seed=0):
-    """检查 ``fn(x, kernel_size, stride=None)`` 与 ``lib.MaxPool`` 一致（窗口可以重叠，不补零）。"""
+    """检查 ``fn(x, kernel_size, stride=None)`` 与 ``lib.MaxPool`` 一致（窗口可以重叠，不填充）。"""
     __tracebackhide__ = True
     check_pool(fn, MaxPool, '最大池化', trials, seed)
 
 
 @own_work('avg_pool', AvgPool.forward, pool_windows)
 def check_avg_pool(fn, trials=20, seed=0):
-    """检查 ``fn(x, kernel_size, stride=None)`` 与 ``lib.AvgPool`` 一致（窗口可以重叠，不补零）。"""
+    """检查 ``fn(x, kernel_size, stride=None)`` 与 ``lib.AvgPool`` 一致（窗口可以重叠，不填充）。"""
     __tracebackhide__ = True
     check_pool(fn, AvgPool, '平均池化', trials, seed)

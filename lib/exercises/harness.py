@@ -6,7 +6,7 @@
     checks.check_im2col(im2col)                      # 学生看得到的检查
     checks.check_im2col(im2col, trials=60, seed=1)   # 更严格的隐藏检查（只在教师版里）
 
-每个检查都在随机生成的情形（批大小、通道数、高宽、卷积核、步幅、补零，有的输入是 float32）上
+每个检查都在随机生成的情形（批大小、通道数、高宽、卷积核、步幅、填充，有的输入是 float32）上
 运行学习者的函数，与 lib 的参考实现逐个比较；有反向传播的，再用 float64 的中心差分做梯度检验
 （``lib.gradcheck``）。``seed`` 固定随机情形，同样的调用总是检查同样的情形。
 参数与默认值相同时，检查还会像章节里那样省略它再调用一次（``same_with_defaults``），
@@ -64,7 +64,7 @@ class CheckError(AssertionError):
 
 @dataclass(frozen=True)
 class ConvCase:
-    """一个检查情形：输入 (N, C, H, W)、F 个 k×k 卷积核、步幅与补零，以及输入的数值类型。"""
+    """一个检查情形：输入 (N, C, H, W)、F 个 k×k 卷积核、步幅与填充，以及输入的数值类型。"""
 
     N: int
     C: int
@@ -108,7 +108,7 @@ class ConvCase:
 TOLERANCES = {'float64': dict(rtol=1e-6, atol=1e-9), 'float32': dict(rtol=1e-4, atol=1e-5)}
 
 # 固定放在最前面的几个情形：窗口重叠、步幅大于卷积核（有像素不进任何窗口）、
-# 补零、高宽不等、多张图多个通道、float32 的输入。它们保证常见的错误不管 seed 取什么都会被查出来。
+# 填充、高宽不等、多张图多个通道、float32 的输入。它们保证常见的错误不管 seed 取什么都会被查出来。
 TYPICAL_CASES = (
     ConvCase(N=2, C=3, H=7, W=9, k=3, stride=1, padding=0, F=2),
     ConvCase(N=2, C=2, H=6, W=5, k=3, stride=2, padding=1, F=3),
@@ -131,7 +131,7 @@ def conv_cases(trials, seed, batches=(1, 2, 3), channels=(1, 2, 3), filters=(1, 
     seed : int
         随机数种子；相同的参数总是给出相同的情形。
     batches, channels, filters, sizes, kernels, strides, paddings : 序列
-        N、C、F、H 与 W、k、stride、padding 的可选值。只保留补零后放得下卷积核的情形。
+        N、C、F、H 与 W、k、stride、padding 的可选值。只保留填充后放得下卷积核的情形。
     dtypes : 序列
         输入的数值类型。随机情形轮流取用，例如 ``('float64', 'float32')`` 时一半是 float32。
 

@@ -36,7 +36,7 @@ def kernel_state(image, kernel, row, col, stride=1, padding=0):
     Returns
     -------
     dict：``window``（输入窗口）、``products``（逐元素乘积）、``total``（乘积之和），
-    ``feature_map``（整张特征图）与 ``top_left``（窗口左上角在补零后输入里的坐标）。
+    ``feature_map``（整张特征图）与 ``top_left``（窗口左上角在填充后输入里的坐标）。
     ``total`` 与 ``feature_map[row, col]`` 相等：前者来自 im2col 取出的窗口，后者来自卷积层。
     """
     kernel = as_kernel(kernel)
@@ -58,7 +58,7 @@ def kernel_state(image, kernel, row, col, stride=1, padding=0):
 
 
 def feature_map_gallery(image, kernels=tuple(KERNELS), label=None):
-    """一张数字在多个卷积核下的特征图，并排展示（静态图，在线书可用）。
+    """一张数字图在多个卷积核下的特征图，并排展示（静态图，在线书可用）。
 
     上排是卷积核，下排是原图和对应的特征图（红正蓝负，每张图各自按最大绝对值着色）。
     """
@@ -193,7 +193,7 @@ class KernelExplorer(Explorer):
             images, labels = load_digits()
         self.images = np.asarray(images, dtype=np.float32)
         self.labels = labels
-        self.size = output_size(self.images.shape[1], 3)   # 3×3 卷积核、步幅 1、不补零
+        self.size = output_size(self.images.shape[1], 3)   # 3×3 卷积核、步幅 1、不填充
         self.digit = w.BoundedIntText(value=index, min=0, max=len(self.images) - 1, description='数字序号')
         self.preset = w.Dropdown(options=list(KERNELS), value=kernel, description='预设')
         self.weights = [w.FloatText(value=0.0, step=0.1, layout=w.Layout(width='70px')) for _ in range(9)]

@@ -1,11 +1,11 @@
 """画图与交互控件（第 2 章 图转列）：图转列（im2col）。
 
 图里的每个数字都来自 lib：窗口矩阵由 ``lib.im2col`` 算出，输出由 ``lib.Convolution`` 算出，
-窗口直接从补零后的输入里切出来。三者在图中用同一种颜色框出，控件和测试核对它们一致。
+窗口直接从填充后的输入里切出来。三者在图中用同一种颜色框出，控件和测试核对它们一致。
 
 * ``im2col_state``：输出位置 (i, j) 对应的窗口、列、输出像素，以及整个窗口矩阵与输出。
 * ``Im2colFigure``：输入（含窗口）、卷积核、窗口矩阵（含那一列）、输出（含那个像素）四联图。
-* ``Im2colExplorer``：ipywidgets 控件（需要 Jupyter 内核），可调位置、步幅与补零。
+* ``Im2colExplorer``：ipywidgets 控件（需要 Jupyter 内核），可调位置、步幅与填充。
 * ``im2col_animation``：给在线书用的 jshtml 动画；``windows_to_columns_figure``、
   ``offset_slices_figure``、``coverage_figure``：本章的几张静态图。
 """
@@ -61,7 +61,7 @@ def im2col_state(image, kernel=TINY_KERNEL, bias=TINY_BIAS, row=0, col=0, stride
     Returns
     -------
     dict：
-    ``padded``（补零后的输入 (H+2p, W+2p)）、``top_left``（窗口左上角在其中的坐标）、
+    ``padded``（填充后的输入 (H+2p, W+2p)）、``top_left``（窗口左上角在其中的坐标）、
     ``window``（直接从 ``padded`` 切出的 k×k 窗口）、``cols``（``lib.im2col`` 的窗口矩阵
     (k·k, out_h·out_w)）、``index``（列号 p = row·out_w + col）、``column``（第 p 列）、
     ``value``（W 展平 · 第 p 列 + b）、``output``（``lib.Convolution`` 算出的整张输出）。
@@ -117,9 +117,9 @@ def row_labels(k, channels=1):
 
 
 class Im2colFigure:
-    """四联图：补零后的输入与窗口、卷积核、窗口矩阵与那一列、输出与那个像素。
+    """四联图：填充后的输入与窗口、卷积核、窗口矩阵与那一列、输出与那个像素。
 
-    ``set_config`` 换步幅或补零（窗口矩阵的形状随之改变，所以重新建图）；
+    ``set_config`` 换步幅或填充（窗口矩阵的形状随之改变，所以重新建图）；
     ``update`` 只移动高亮框、改写说明文字，便于控件与动画快速重绘。
     """
 
@@ -139,7 +139,7 @@ class Im2colFigure:
                 output_size(self.image.shape[1], self.k, self.stride, self.padding))
 
     def set_config(self, stride, padding):
-        """换步幅与补零，重新画出整张图（位置回到 (0, 0)）。"""
+        """换步幅与填充，重新画出整张图（位置回到 (0, 0)）。"""
         if (stride, padding) == (self.stride, self.padding):
             return
         self.stride, self.padding = stride, padding
@@ -164,7 +164,7 @@ class Im2colFigure:
         top_fontsize = float(np.clip(top_cell * 32, 6, 11))
 
         low, high = min(0.0, float(self.image.min())), float(self.image.max())
-        self.input_img, _ = draw_numbers(ax_in, padded, f'输入 x（补零 {padding} 圈）', vmin=low, vmax=high,
+        self.input_img, _ = draw_numbers(ax_in, padded, f'输入 x（填充 {padding} 圈）', vmin=low, vmax=high,
                                          fontsize=top_fontsize)
         shade_padding(ax_in, padded.shape, padding)
         self.window_rect = outline(ax_in, 0, 0, k, k)
@@ -186,7 +186,7 @@ class Im2colFigure:
                                           cmap='RdBu_r', vmin=-limit, vmax=limit, fontsize=top_fontsize)
         self.output_marker = outline(ax_out, 0, 0, 1, 1)
         self.formula = self.fig.text(0.5, 0.025, '', ha='center', va='center', fontsize=11)
-        self.fig.suptitle(f'步幅 stride = {stride}，补零 padding = {padding}', fontsize=12)
+        self.fig.suptitle(f'步幅 stride = {stride}，填充 padding = {padding}', fontsize=12)
         self.state = None
         self._background = None     # 静态部分的像素缓存，见 render()
 
@@ -220,7 +220,7 @@ class Im2colFigure:
     def render(self):
         """把当前画面渲染成 RGBA 数组 (高, 宽, 4)。
 
-        几百个数字每种步幅/补零只画一次并缓存像素；之后只在缓存上重画会动的
+        几百个数字每种步幅/填充只画一次并缓存像素；之后只在缓存上重画会动的
         高亮框与说明文字（blitting），拖动滑块时快得多。
         """
         canvas = agg_canvas(self.fig)   # plt.close 之后，给图配一块 Agg 画布
@@ -261,7 +261,7 @@ class Im2colFigure:
 
 
 class Im2colExplorer(Explorer):
-    """三者联动的控件（ipywidgets）：选输出位置 (i, j)、步幅与补零，
+    """三者联动的控件（ipywidgets）：选输出位置 (i, j)、步幅与填充，
     同时高亮输入里的窗口、窗口矩阵里的那一列和输出里的那个像素。
 
     需要在 Jupyter 里运行；在线书在同一位置显示同样数据的页内探索器（``booktools/explorers/im2col.js``）。
@@ -278,7 +278,7 @@ class Im2colExplorer(Explorer):
         self.row = w.IntSlider(value=0, min=0, max=out_h - 1, description='输出行 i')
         self.col = w.IntSlider(value=0, min=0, max=out_w - 1, description='输出列 j')
         self.stride = w.IntSlider(value=stride, min=1, max=max_stride, description='步幅')
-        self.padding = w.IntSlider(value=padding, min=0, max=max_padding, description='补零')
+        self.padding = w.IntSlider(value=padding, min=0, max=max_padding, description='填充')
         self.image = w.Image(format='png')    # 画面直接换 PNG 字节，比 Output 里重新显示更快
         self.draw = draw
         self.watch(self.row, self.col)
@@ -307,7 +307,7 @@ class Im2colExplorer(Explorer):
 
 
 def animation_frames(image_shape=(4, 4), k=3, settings=((1, 0), (1, 1), (2, 1))):
-    """动画的帧：每组 (步幅, 补零) 下按行扫过所有输出位置，列表元素为 (stride, padding, i, j)。"""
+    """动画的帧：每组 (步幅, 填充) 下按行扫过所有输出位置，列表元素为 (stride, padding, i, j)。"""
     frames = []
     for stride, padding in settings:
         out_h = output_size(image_shape[0], k, stride, padding)
@@ -318,7 +318,7 @@ def animation_frames(image_shape=(4, 4), k=3, settings=((1, 0), (1, 1), (2, 1)))
 
 def im2col_animation(image=None, kernel=TINY_KERNEL, bias=TINY_BIAS, settings=((1, 0), (1, 1), (2, 1)),
                      interval=700, dpi=60):
-    """小例子的 jshtml 动画：依次在几组 (步幅, 补零) 下扫过每个输出位置。
+    """小例子的 jshtml 动画：依次在几组 (步幅, 填充) 下扫过每个输出位置。
 
     用 ``IPython.display.HTML(viz.animation_html(anim, alt))`` 嵌入在线书：帧是图片，播放器是页面自带的
     JavaScript，不需要内核。``anim.frame_list`` 是各帧的 (stride, padding, i, j)。
@@ -360,7 +360,7 @@ def windows_to_columns_figure(image=None, k=3, stride=1, padding=0):
 
 
 def offset_slices_figure(image=None, k=3, stride=2, padding=1):
-    """k×k 张小图：偏移 (m, n) 在所有窗口里取到的像素，恰好是补零输入的一个步长切片。"""
+    """k×k 张小图：偏移 (m, n) 在所有窗口里取到的像素，恰好是填充输入的一个步幅切片。"""
     image = tiny_input() if image is None else np.asarray(image, dtype=np.float32)
     x = image[np.newaxis, np.newaxis]
     padded = pad(x, padding)[0, 0]
@@ -395,7 +395,7 @@ def coverage_figure(shape=(4, 4), k=3, settings=((1, 0), (1, 1), (2, 1))):
         ones = np.ones((1, k * k, out_h * out_w))
         count = col2im(ones, (1, 1, *shape), k, stride, padding)[0, 0]
         counts.append(count)
-        draw_numbers(ax, count, f'步幅 {stride}，补零 {padding}（{out_h * out_w} 个窗口）', cmap='Oranges',
+        draw_numbers(ax, count, f'步幅 {stride}，填充 {padding}（{out_h * out_w} 个窗口）', cmap='Oranges',
                      vmin=0, vmax=max(float(count.max()), 1), fontsize=10)
     fig.counts = counts
     return fig

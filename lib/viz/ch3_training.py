@@ -5,7 +5,7 @@
 参数个数由各层的 ``parameters()`` 数出。
 
 * ``training_curves``：每轮的损失与准确率曲线（数字网格 ``image_grid`` 来自 ``lib.viz.draw``）。
-* ``layer_feature_maps``、``feature_map_state``：一张数字经过（训练好的）卷积层后的特征图。
+* ``layer_feature_maps``、``feature_map_state``：一张数字图经过（训练好的）卷积层后的特征图。
 * ``kernel_grid``、``feature_map_grid``：学到的卷积核与特征图（静态图，在线书可用）。
 * ``FeatureMapFigure``、``FeatureMapExplorer``：数字、卷积核、特征图三联图与 ipywidgets 控件。
 * ``misclassified``、``misclassified_gallery``：错分的测试数字。
@@ -84,7 +84,7 @@ def single_channel_kernels(conv):
 
 
 def layer_feature_maps(conv, image, relu=False):
-    """用卷积层的前向传播算出一张数字的全部特征图。
+    """用卷积层的前向传播算出一张数字图的全部特征图。
 
     Parameters
     ----------
@@ -142,7 +142,7 @@ def kernel_grid(conv, columns=4, numbers=True):
 
 
 def feature_map_grid(conv, image, label=None, relu=False, columns=4):
-    """一张数字与它的全部特征图（每张图按自己的最大绝对值着色）。"""
+    """一张数字图与它的全部特征图（每张图按自己的最大绝对值着色）。"""
     maps = layer_feature_maps(conv, image, relu)
     rows = -(-len(maps) // columns)
     fig = plt.figure(figsize=(2.6 + 1.6 * columns, 1.6 * rows))

@@ -82,7 +82,7 @@ def pool_example_figure(x, k=2):
 
 
 def pooling_state(image, size=2, mode='max', kernels=DEMO_KERNELS):
-    """一张数字经过“卷积（固定卷积核）→ ReLU → 池化”的全部中间结果。
+    """一张数字图经过“卷积（固定卷积核）→ ReLU → 池化”的全部中间结果。
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ class PoolingFigure:
         artist.axes.set_ylim(h - 0.5, -0.5)
 
     def update(self, image, size=2, mode='max', label=None):
-        """换一张数字或换一种池化，返回 ``pooling_state`` 的结果。"""
+        """换一张数字图或换一种池化，返回 ``pooling_state`` 的结果。"""
         state = pooling_state(image, size, mode, self.kernels)
         image = np.asarray(image, dtype=np.float32)
         self._set(self.top[0], image, 1.0)
@@ -286,7 +286,7 @@ def shift_change_plot(shifts, curves):
 
 
 def shift_example_figure(image, shift=1, kernel='竖直边缘', sizes=(2, 4)):
-    """一张数字和它平移后的样子：原图、卷积 + ReLU、再经过各种最大池化，两排上下对照。"""
+    """一张数字图和它平移后的样子：原图、卷积 + ReLU、再经过各种最大池化，两排上下对照。"""
     image = np.asarray(image, dtype=np.float32)
     shifted = shift_images(image[None, None], [0], [shift])[0, 0]
     fig, axes = plt.subplots(2, 2 + len(sizes), figsize=(2.05 * (2 + len(sizes)), 4.4), squeeze=False)
@@ -314,7 +314,7 @@ def receptive_fields(layers):
 
         r ← r + (k − 1)·j，  j ← j·s
 
-    ReLU 等逐元素的层不改变 r 与 j；遇到 ``Flatten`` 就停下。补零不改变感受野的大小，
+    ReLU 等逐元素的层不改变 r 与 j；遇到 ``Flatten`` 就停下。填充不改变感受野的大小，
     只让边上的输出有一部分感受野落在补的 0 上。
 
     Parameters
