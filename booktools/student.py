@@ -112,7 +112,7 @@ def write_student_versions(src_dir, out_dir):
     return written
 
 
-BOOK_FILES = ('_config.yml', '_toc.yml', 'intro.md', 'instructor_guide.md', 'bibliography.md',
+BOOK_FILES = ('_config.yml', '_toc.yml', 'intro.md', 'glossary.md', 'instructor_guide.md', 'bibliography.md',
               'references.bib', 'images')
 
 
