@@ -4,6 +4,10 @@
 参考答案的“指纹”直接从教师版（chapters/*.ipynb）里取：编程题 BEGIN/END SOLUTION 之间的代码行、
 隐藏检查的代码行、思考题解答单元格里的文字；只取在教师版别处没有出现过的那些，
 再确认学生版笔记本里、以及学生版的书（_build/student_book/html，构建过才查）里都找不到它们。
+书页查的是渲染后看得见的全部文字，连同单元格的输出：章节若打印了 lib 里某个练习答案的源代码
+（例如 ``inspect.getsource(lib.im2col)``），答案就从输出里漏了出去，这里会查出来。
+每一页都对照所有章的指纹（一章的答案也不能在另一章的页面上出现）。
+环境变量 ``STUDENT_BOOK_HTML`` 可以指向另一份构建好的学生版书（例如只构建了一页）。
 """
 
 import os
@@ -19,7 +23,7 @@ from booktools.student import RAISES, TEXT_STUB, write_student_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / 'chapters').glob('*.ipynb'))
-STUDENT_BOOK = ROOT / '_build' / 'student_book' / 'html'
+STUDENT_BOOK = Path(os.environ.get('STUDENT_BOOK_HTML') or ROOT / '_build' / 'student_book' / 'html')
 EXERCISES = '## 练习'
 CJK = re.compile(r'[\u4e00-\u9fff]')
 
@@ -57,16 +61,12 @@ def private_and_public(nb):
     return private, '\n'.join(public)
 
 
-LIB_SOURCE = '\n'.join(path.read_text(encoding='utf-8') for path in sorted((ROOT / 'lib').rglob('*.py')))
-
-
 def fingerprints(nb):
-    """答案里足够长、且在教师版的公开部分没有出现过的行。
+    """答案里足够长、且在教师版的公开部分（单元格的源代码与文字）没有出现过的行。
 
-    章节会打印 lib 的源代码（例如第 2 章的 ``inspect.getsource(lib.col2im)``），所以 lib 里也有的行不算。
+    lib 里也有的行照样算：章节打印了 lib 的源代码，答案就会从单元格的输出里漏出去。
     """
     private, public = private_and_public(nb)
-    public += LIB_SOURCE
     lines = {line.strip() for line in private}
     return sorted(line for line in lines
                   if len(line) >= 12 and line not in public and not line.startswith(('```', ':class:')))
@@ -205,6 +205,17 @@ def page_text(path):
     return re.sub(r'\s+', '', ''.join(parser.parts))
 
 
+def leaked_segments(text, teachers):
+    """网页文字 ``text``（已去掉空白）里出现的答案片段：[(章节文件名, 片段)]。"""
+    found = []
+    for name, teacher in teachers:
+        for line in fingerprints(teacher):
+            for segment in text_segments(line) or [line]:
+                if re.sub(r'\s+', '', segment) in text:
+                    found.append((name, segment))
+    return found
+
+
 def test_student_book_has_no_solutions():
     if not STUDENT_BOOK.is_dir():
         message = f'学生版的书还没构建（{STUDENT_BOOK}）：先运行 make student-book'
@@ -213,23 +224,41 @@ def test_student_book_has_no_solutions():
         pytest.skip(message)
     assert not (STUDENT_BOOK / '_sources').exists(), '学生版的书不应复制源文件'
     assert not list(STUDENT_BOOK.rglob('*.ipynb')), '学生版的书里不应有 .ipynb'
+    teachers = [(path.name, nbformat.read(path, as_version=4)) for path in CHAPTERS]
+    pages = sorted(STUDENT_BOOK.rglob('*.html'))
+    assert any(page.parent.name == 'chapters' for page in pages), f'{STUDENT_BOOK} 里没有章节的页面'
+    for page in pages:
+        html = page.read_text(encoding='utf-8')
+        assert 'class="solution' not in html, f'{page.name} 里有解答'
+        leaks = leaked_segments(page_text(page), teachers)
+        assert not leaks, f'{page.name} 里出现了答案（连同单元格输出一起查）：' + '；'.join(
+            f'{name} 的 {segment!r}' for name, segment in leaks)
     for path in CHAPTERS:
         page = STUDENT_BOOK / 'chapters' / f'{path.stem}.html'
         if not page.is_file():
-            continue                                  # 不在目录里的笔记本不进书
+            continue                                  # 不在目录里（或这次没构建）的笔记本不查
         html = page.read_text(encoding='utf-8')
         for trace in ('.ipynb"', '_sources/', 'btn-download', 'download-buttons'):
             assert trace not in html, f'{page.name} 里有下载源文件的途径：{trace}'
         for launch in ('mybinder.org', 'colab.research.google.com', 'github.com/juanjiceng'):
             assert launch not in html, f'{page.name} 里有打开教师版的按钮：{launch}'
-        assert 'class="solution' not in html
-        text = page_text(page)
         teacher = nbformat.read(path, as_version=4)
-        for line in fingerprints(teacher):
-            for segment in text_segments(line) or [line]:
-                assert re.sub(r'\s+', '', segment) not in text, f'{page.name} 里出现了答案：{segment!r}'
         if exercise_start(teacher) < len(teacher.cells):
+            text = page_text(page)
             assert '练习' in text and re.sub(r'\s+', '', TEXT_STUB) in text
+
+
+def test_leak_scan_reads_cell_outputs(tmp_path):
+    """答案藏在单元格的输出里（例如打印了 lib 的源代码）也查得出来；干净的页面不报。"""
+    path = ROOT / 'chapters' / '02_im2col.ipynb'
+    teacher = nbformat.read(path, as_version=4)
+    line = next(line for line in fingerprints(teacher) if 'windows' in line or 'cols' in line)
+    output = f'<div class="cell_output docutils container"><pre>def col2im(...):\n    {line}\n</pre></div>'
+    leaky, clean = tmp_path / 'leaky.html', tmp_path / 'clean.html'
+    leaky.write_text(f'<html><body><p>正文</p>{output}</body></html>', encoding='utf-8')
+    clean.write_text('<html><body><p>正文</p><pre>print(cols.shape)</pre></body></html>', encoding='utf-8')
+    assert leaked_segments(page_text(leaky), [(path.name, teacher)]) == [(path.name, line)]
+    assert leaked_segments(page_text(clean), [(path.name, teacher)]) == []
 
 
 # ---- booktools.student 本身（小笔记本，不执行） ----
