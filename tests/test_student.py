@@ -61,12 +61,14 @@ def private_and_public(nb):
     return private, '\n'.join(public)
 
 
-def fingerprints(nb):
+def fingerprints(nb, also_public=''):
     """答案里足够长、且在教师版的公开部分（单元格的源代码与文字）没有出现过的行。
 
     lib 里也有的行照样算：章节打印了 lib 的源代码，答案就会从单元格的输出里漏出去。
+    ``also_public``：别处公开的文字（例如其他各章的公开部分），其中出现过的行也不算。
     """
     private, public = private_and_public(nb)
+    public += also_public
     lines = {line.strip() for line in private}
     return sorted(line for line in lines
                   if len(line) >= 12 and line not in public and not line.startswith(('```', ':class:')))
@@ -206,10 +208,14 @@ def page_text(path):
 
 
 def leaked_segments(text, teachers):
-    """网页文字 ``text``（已去掉空白）里出现的答案片段：[(章节文件名, 片段)]。"""
+    """网页文字 ``text``（已去掉空白）里出现的答案片段：[(章节文件名, 片段)]。
+
+    每一章的答案行都对照所有章的公开部分：另一章在普通单元格里写出的同一行不算泄漏。
+    """
+    everywhere = '\n'.join(private_and_public(teacher)[1] for _, teacher in teachers)
     found = []
     for name, teacher in teachers:
-        for line in fingerprints(teacher):
+        for line in fingerprints(teacher, everywhere):
             for segment in text_segments(line) or [line]:
                 if re.sub(r'\s+', '', segment) in text:
                     found.append((name, segment))
