@@ -51,3 +51,40 @@ def test_the_checks_can_fail():
     assert [index for index, _, _ in long_lines(nb)] == [0]
     titles, missing = unlabelled_exercises(nb)
     assert len(titles) == 3 and missing == ['没有标记', '只有难度（★★）']
+
+
+def bindings(nb, name):
+    """笔记本的代码单元格里绑定 ``name`` 的地方（赋值、import … as、for 的循环变量、def）。"""
+    import ast
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != 'code':
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name:
+                found.append(index)
+            elif isinstance(node, ast.alias) and (node.asname or node.name) == name:
+                found.append(index)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+                found.append(index)
+    return found
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
+def test_checks_module_is_not_shadowed(path):
+    """``checks``（这一章练习的检查模块）只绑定一次：别的单元格若也叫 checks（例如一个字典），
+    重新运行那个单元格就会让所有检查单元格失效。"""
+    nb = nbformat.read(path, as_version=4)
+    found = bindings(nb, 'checks')
+    assert len(found) <= 1, f'{path.name} 的第 {found} 个单元格都绑定了 checks'
+
+
+def test_shadowing_is_caught():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("checks = {'输出': 1}"),
+                nbformat.v4.new_code_cell('from lib.exercises import ch2_im2col as checks')]
+    assert bindings(nb, 'checks') == [0, 1]
