@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import lib
 from lib import TINYMNIST_PATH, MNISTDataset, Tensor
 
 
@@ -197,3 +198,78 @@ def test_failed_reload_keeps_old_data(small_npz, tmp_path):
 def test_invalid_batch_size(raises_chinese, batch_size):
     with raises_chinese(ValueError, repr(batch_size)):
         MNISTDataset(batch_size=batch_size)
+
+
+# ---- 验证集的划分与准确率的区间 ----
+
+def test_split_validation_is_stratified_seeded_and_leaves_the_original_alone():
+    dataset = lib.MNISTDataset(batch_size=32)
+    split = lib.split_validation(dataset, size=500, seed=0)
+    again = lib.split_validation(lib.MNISTDataset(batch_size=32), size=500, seed=0)
+    other = lib.split_validation(dataset, size=500, seed=1)
+    assert len(split.train_features) == 3500 and len(split.test_features) == 500
+    assert np.all(np.bincount(split.test_labels.argmax(axis=1), minlength=10) == 50)
+    assert np.array_equal(split.test_features, again.test_features)            # 同一个种子，同一批
+    assert not np.array_equal(split.test_features, other.test_features)
+    train = {image.tobytes() for image in split.train_features}
+    held = {image.tobytes() for image in split.test_features}
+    assert not train & held and len(train | held) == len({x.tobytes() for x in dataset.train_features})
+    assert len(dataset.train_features) == 4000 and dataset.test_features.shape[0] == 1000
+    assert split.held_out == '验证集' and dataset.held_out == '测试集'
+    split.eval()
+    assert len(split.features) == 500                                          # model.test 看到的是验证集
+    with pytest.raises(ValueError, match='验证集'):
+        split.estimate(np.zeros((1000, 10)))
+
+
+def test_split_validation_keeps_the_dataset_class_and_its_own_shuffling():
+    from lib.augment import ShiftedMNISTDataset
+    dataset = ShiftedMNISTDataset(batch_size=16, seed=3)
+    split = lib.split_validation(dataset)
+    assert isinstance(split, ShiftedMNISTDataset) and split.rng is not dataset.rng
+    next(iter(split))
+    assert not np.array_equal(split.order[:10], np.arange(10))
+    assert np.array_equal(dataset.order, np.arange(4000))                       # 原数据集没被打乱
+
+
+def test_split_validation_on_arrays_and_uneven_classes():
+    labels = np.array([0] * 70 + [1] * 20 + [2] * 10)
+    features = np.arange(100)
+    x_train, y_train, x_val, y_val = lib.split_validation((features, labels), size=10, seed=0)
+    assert np.bincount(y_val, minlength=3).tolist() == [7, 2, 1]                # 与各类的比例相同
+    assert sorted(np.concatenate([x_train, x_val]).tolist()) == list(range(100))
+    _, _, _, y_odd = lib.split_validation((features, labels), size=11, seed=0)
+    assert len(y_odd) == 11 and np.bincount(y_odd, minlength=3).tolist() == [8, 2, 1]
+
+
+@pytest.mark.parametrize('bad, message', [
+    (dict(size=0), '验证集大小'), (dict(size=4000), '验证集大小'), (dict(size=2.5), '验证集大小'),
+])
+def test_split_validation_rejects_bad_sizes(bad, message):
+    with pytest.raises(ValueError, match=message):
+        lib.split_validation(lib.MNISTDataset(), **bad)
+    with pytest.raises(TypeError, match='Dataset 或'):
+        lib.split_validation(np.zeros((10, 3)))
+
+
+def test_accuracy_interval_matches_the_wilson_formula():
+    from scipy import stats
+    for accuracy, n in [(0.95, 1000), (0.5, 20), (1.0, 50), (0.0, 7), (0.941, 1000)]:
+        z = stats.norm.ppf(0.975)
+        centre = (accuracy + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(accuracy * (1 - accuracy) / n + z * z / (4 * n * n))
+        low, high = lib.accuracy_interval(accuracy, n)
+        assert np.isclose(low, max(0, centre - half)) and np.isclose(high, min(1, centre + half))
+        assert 0 <= low <= accuracy <= high <= 1
+    low, high = lib.accuracy_interval(0.95, 1000)
+    assert 0.013 < (high - low) / 2 < 0.015                      # 1000 张图、95% 左右：约 ±1.4 个百分点
+    low99, high99 = lib.accuracy_interval(0.95, 1000, confidence=0.99)
+    assert low99 < low and high < high99
+    assert lib.describe_accuracy(0.941, 1000) == '94.1%（95% 区间 92.5%–95.4%，n = 1000）'
+
+
+@pytest.mark.parametrize('args, message', [((1.2, 100), '0 到 1'), ((0.5, 0), '正整数'),
+                                           ((0.5, 10.0), '正整数'), ((0.5, 10, 1.0), '置信水平')])
+def test_accuracy_interval_rejects_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        lib.accuracy_interval(*args)
