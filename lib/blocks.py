@@ -60,7 +60,7 @@ class ResidualBlock(Layer):
         是否有捷径。False 时就是两个普通的卷积层（“平坦”的块，用来对照）。
 
     形状：输入 (N, in_channels, H, W)，输出 (N, out_channels, out_h, out_w)，
-    ``out_h = (H + 2 - 3) // stride + 1``（3×3 卷积补零 1 圈）。
+    ``out_h = (H + 2 - 3) // stride + 1``（3×3 卷积填充 1 圈）。
     ``in_channels != out_channels`` 或 ``stride != 1`` 时，捷径是 1×1 卷积（步幅 stride）
     加批归一化，否则是恒等映射（没有参数）。
     """

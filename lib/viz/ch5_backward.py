@@ -4,8 +4,8 @@
 ``lib.transposed.dilate``）；这里只负责画。控件的几何关系（谁读谁）由 ``backward_state`` 按公式
 ``输入行 p = i·s + m`` 算出，测试再用 lib 的自动微分逐个核对。
 
-* ``backward_example_figure``：手算的小例子，dW = X ⋆ dY 与 dX = 补零的 dY ⋆ 翻转的 W。
-* ``dilation_figure``：步幅 2 时，dY 先插 0（膨胀）、再补零，翻转的卷积核滑过它。
+* ``backward_example_figure``：手算的小例子，dW = X ⋆ dY 与 dX = 填充的 dY ⋆ 翻转的 W。
+* ``dilation_figure``：步幅 2 时，dY 先插 0（膨胀）、再填充，翻转的卷积核滑过它。
 * ``matrix_figure``：卷积的矩阵 C 与它的转置 Cᵀ。
 * ``image_row``：一排热图（上采样、棋盘格、膨胀卷积的取样点）。
 * ``backward_state``、``BackwardFigure``、``BackwardExplorer``、``backward_animation``：
@@ -44,11 +44,11 @@ def integer_format(value):
 
 
 def backward_example_figure(X, W, dY, dW, dX):
-    """两排图。上排：X、dY、dW = X ⋆ dY；下排：补零的 dY、翻转的 W、dX。
+    """两排图。上排：X、dY、dW = X ⋆ dY；下排：填充的 dY、翻转的 W、dX。
 
     Parameters
     ----------
-    X : (H, W)；W : (k, k)；dY : (out_h, out_w)，步幅 1、不补零；dW、dX：调用者算出的梯度。
+    X : (H, W)；W : (k, k)；dY : (out_h, out_w)，步幅 1、不填充；dW、dX：调用者算出的梯度。
     """
     X, W, dY = (np.asarray(a, dtype=float) for a in (X, W, dY))
     k = W.shape[0]
@@ -58,7 +58,7 @@ def backward_example_figure(X, W, dY, dW, dX):
     padded = np.pad(dY, k - 1)
     panels = [[(X, 'X（输入）'), (dY, 'dY（输出的梯度）'), (dW, 'dW = X ⋆ dY')],
               [(padded, f'dY 四周补 {k - 1} 圈 0'), (W[::-1, ::-1], 'W 翻转 180°'),
-               (dX, 'dX = 补零的 dY ⋆ 翻转的 W')]]
+               (dX, 'dX = 填充的 dY ⋆ 翻转的 W')]]
     widths = [max(p[0].shape[1] for p in column) for column in zip(*panels, strict=True)]
     fig, axes = plt.subplots(2, 3, figsize=(10, 6.2), gridspec_kw={'width_ratios': widths})
     for row, ax_row in zip(panels, axes, strict=True):
@@ -134,7 +134,7 @@ def image_row(images, titles, cmap='gray', shared=False, size=2.4, marks=None):
 # ---- 控件：谁读谁 ----
 
 def backward_state(size=7, kernel_size=3, stride=1, mode='input', row=3, col=3):
-    """一层 ``size×size`` 输入、k×k 卷积核、步幅 ``stride``、不补零的卷积里“谁读谁”。
+    """一层 ``size×size`` 输入、k×k 卷积核、步幅 ``stride``、不填充的卷积里“谁读谁”。
 
     前向：输出 (i, j) 读输入 (i·s + m, j·s + n)，乘权重 (m, n)。
 
@@ -147,7 +147,7 @@ def backward_state(size=7, kernel_size=3, stride=1, mode='input', row=3, col=3):
     -------
     dict：``out``（输出边长）、``row``、``col``（截到有效范围内）、``inputs``、``outputs``
     （{像素: 连接它们的权重 (m, n)，选中的那个像素为 None}）、``weights``（用到的权重集合）、
-    ``dilated``（膨胀并补零后的 dY 里，每个真实元素的位置 → 输出像素）、``window``（input 模式下
+    ``dilated``（膨胀并填充后的 dY 里，每个真实元素的位置 → 输出像素）、``window``（input 模式下
     翻转的卷积核在那张图上的左上角，否则 None）。
     """
     k, s = kernel_size, stride
@@ -209,7 +209,7 @@ class CellPanel:
 
 
 class BackwardFigure:
-    """四张格子图：输入 X、卷积核 W（权重记作 a、b、c……）、输出 dY、膨胀并补零的 dY。
+    """四张格子图：输入 X、卷积核 W（权重记作 a、b、c……）、输出 dY、膨胀并填充的 dY。
 
     ``update`` 只换格子的底色与文字（步幅变了才重建格子），返回 ``backward_state`` 的结果。
     """
@@ -260,7 +260,7 @@ class BackwardFigure:
             y_panel.show(levels, labels, f'dY：选中输出 ({state["row"]}, {state["col"]})')
         else:
             y_panel.show(levels, labels, f'dY：{len(labels)} 个输出读了它（步幅 {s}）')
-        # 膨胀并补零的 dY：数字是输出的行列；input 模式下框出翻转的卷积核
+        # 膨胀并填充的 dY：数字是输出的行列；input 模式下框出翻转的卷积核
         levels = {place: (2 if ij in state['outputs'] else 1) for place, ij in state['dilated'].items()}
         labels = {place: f'{ij[0]}{ij[1]}' for place, ij in state['dilated'].items()}
         if mode == 'input':
@@ -270,9 +270,9 @@ class BackwardFigure:
                     flipped = name[k - 1 - u, k - 1 - v]                      # 翻转的卷积核
                     ij = state['dilated'].get((p + u, q + v))
                     labels[p + u, q + v] = flipped if ij is None else f'{ij[0]}{ij[1]}·{flipped}'
-            dilated_panel.show(levels, labels, '膨胀、补零的 dY；框里是翻转的 W', box=(p, q, k, k))
+            dilated_panel.show(levels, labels, '膨胀、填充的 dY；框里是翻转的 W', box=(p, q, k, k))
         else:
-            dilated_panel.show(levels, labels, '膨胀、补零的 dY（数字是输出的行列）')
+            dilated_panel.show(levels, labels, '膨胀、填充的 dY（数字是输出的行列）')
         self.title.set_text(f'{self.size}×{self.size} 输入，{k}×{k} 卷积核，步幅 {s}：{MODES[mode]}')
         self.state = state
         return state
