@@ -140,7 +140,7 @@ def col2im(cols, input_shape, kernel_size, stride=1, padding=0, dilation=1):
 def _columns(x, kernel_size, stride, padding, dilation=1):
     """``Convolution`` 内部用的图转列：与 ``im2col`` 同样的列，但整批排成一个矩阵。
 
-    列矩阵的形状是 (C·k·k, out_h·out_w·N)：行与 ``im2col`` 相同，按 (c, m, q) 排列；
+    窗口矩阵的形状是 (C·k·k, out_h·out_w·N)：行与 ``im2col`` 相同，按 (c, m, q) 排列；
     列按 (i, j, n) 排列，批的下标 n 变化最快。这样
 
     * 前向 ``weight @ cols`` 与反向的权重梯度 ``grad @ cols.T`` 各只需一次矩阵乘法
@@ -157,7 +157,7 @@ def _columns(x, kernel_size, stride, padding, dilation=1):
     Returns
     -------
     cols : ndarray，形状 (C·k·k, out_h·out_w·N)
-        ``cols[(c, m, q), (i, j, n)] = xp[n, c, i·s + m·d, j·s + q·d]``，xp 是补零后的输入，
+        ``cols[(c, m, q), (i, j, n)] = xp[n, c, i·s + m·d, j·s + q·d]``，xp 是填充后的输入，
         d 是膨胀（dilation）。
     """
     N, C, H, W = x.shape
@@ -166,7 +166,7 @@ def _columns(x, kernel_size, stride, padding, dilation=1):
     xt = x.transpose(1, 2, 3, 0)                                 # (C, H, W, N) 视图，不复制
     if padding == 0:
         xp = xt
-    else:                                                        # 补零与换布局合成一次复制
+    else:                                                        # 填充与换布局合成一次复制
         xp = np.zeros((C, H + 2 * padding, W + 2 * padding, N), dtype=x.dtype)
         xp[:, padding:padding + H, padding:padding + W] = xt
     cols = np.empty((C, k, k, out_h, out_w, N), dtype=x.dtype)
@@ -241,7 +241,7 @@ class Convolution(Layer):
                              f'{x.data.shape}，padding={pd}，填充后高×宽为 {H + 2 * pd}×{W + 2 * pd}')
         out_h, out_w = output_size(H, k, s, pd, d), output_size(W, k, s, pd, d)
 
-        # 整批一起做图转列：列矩阵 (C·k·k, L·N)，L = out_h·out_w；前向、反向各一次矩阵乘法
+        # 整批一起做图转列：窗口矩阵 (C·k·k, L·N)，L = out_h·out_w；前向、反向各一次矩阵乘法
         cols = _columns(x.data, k, s, pd, d)                # (C·k·k, L·N)
         weight = self.weight.data.reshape(F, -1)            # (F, C·k·k)
         y = weight @ cols                                   # (F, L·N)

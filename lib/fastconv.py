@@ -6,7 +6,7 @@
 * ``conv_winograd``：Winograd F(2, 3)，只用于 3×3：每 2×2 个输出用 16 次乘法，而不是 36 次。
 
 约定都与 ``lib.Convolution`` 相同：输入 ``x`` (N, C, H, W)，卷积核 ``weight`` (F, C, k, k)，
-偏置 ``bias`` (F,)，四周补零 ``padding``，步幅为 1；返回 (N, F, H′, W′)，
+偏置 ``bias`` (F,)，四周填充 ``padding``，步幅为 1；返回 (N, F, H′, W′)，
 H′ = H + 2·padding − k + 1。
 """
 
@@ -57,7 +57,7 @@ def conv_fft(x, weight, bias=None, padding=0):
     xp = pad(x, padding)
     H, W = xp.shape[2:]
     X = np.fft.rfft2(xp, s=(H, W))                                # (N, C, H, W//2+1)，复数
-    K = np.fft.rfft2(weight, s=(H, W))                            # 卷积核补零到同样大小
+    K = np.fft.rfft2(weight, s=(H, W))                            # 卷积核补 0 到同样大小
     Y = np.einsum('nchw,fchw->nfhw', X, K.conj())                 # 对通道求和
     y = np.fft.irfft2(Y, s=(H, W))[:, :, :H - k + 1, :W - k + 1]
     return add_bias(y.astype(np.result_type(x, weight)), bias)
@@ -95,7 +95,7 @@ def conv_winograd(x, weight, bias=None, padding=0):
     N, C, F = x.shape[0], x.shape[1], weight.shape[0]
     xp = pad(x, padding)
     out_h, out_w = xp.shape[2] - 2, xp.shape[3] - 2
-    th, tw = -(-out_h // 2), -(-out_w // 2)                       # 块数（向上取整，多出的补零）
+    th, tw = -(-out_h // 2), -(-out_w // 2)                       # 块数（向上取整，多出的补 0）
     xp = np.pad(xp, ((0, 0), (0, 0), (0, 2 * th + 2 - xp.shape[2]), (0, 2 * tw + 2 - xp.shape[3])))
     # 输入变换：块 (s, t) 的第 i 行是 xp 的第 2s + i 行，所以“每块的第 i 行”是一个步幅 2 的切片
     rows = winograd_bt(*(xp[:, :, i:i + 2 * th:2] for i in range(4)))            # Bᵀ d

@@ -1,6 +1,6 @@
 /* 第 2 章 图转列探索器（与 lib.viz.ch2_im2col.Im2colExplorer 相同）：选输出位置 (i, j)、步幅与填充，
- * 输入里的窗口、列矩阵里的那一列、输出里的那个像素同时用橙色框出。点输出像素或列号也能选位置。
- *   列矩阵 cols[m·k + n][i·out_w + j] = 填充后的输入[i·s + m][j·s + n]    （与 lib.im2col 相同的排列）
+ * 输入里的窗口、窗口矩阵里的那一列、输出里的那个像素同时用橙色框出。点输出像素或列号也能选位置。
+ *   窗口矩阵 cols[m·k + n][i·out_w + j] = 填充后的输入[i·s + m][j·s + n]    （与 lib.im2col 相同的排列）
  *   输出 Y[i][j] = W 展平 · 第 p 列 + b，p = i·out_w + j
  * 配置：{image: H×W, kernel: k×k, bias, stride, padding, max_stride, max_padding, palette}
  * explorerState：{row, col, stride, padding, index, window, column, value, cols, output}
@@ -74,7 +74,7 @@
       const kernelTable = ui.table(k, k, 'kernel', `卷积核 W，偏置 b = ${fmt(bias, 0)}`);
       kernel.forEach((v, r) => ui.paint(kernelTable.cells[r], v, kc(v), 0));
 
-      // 列矩阵：表头是列号按钮，点一下就选中那一列（也就是那个输出位置）
+      // 窗口矩阵：表头是列号按钮，点一下就选中那一列（也就是那个输出位置）
       const head = el('tr', {}, [cell('th', '行＼列', {scope: 'col'}), ...c.cols[0].map((_, p) => {
         const b = ui.button(String(p), 'column-button', {'aria-label': `选第 ${p} 列`, 'aria-pressed': String(p === q)});
         b.addEventListener('click', () => select(Math.floor(p / c.ow), p % c.ow));
@@ -83,7 +83,7 @@
       const body = c.cols.map((line, r) => el('tr', {}, [cell('th', `(${Math.floor(r / k)},${r % k})`, {scope: 'row'}),
         ...line.map((v, p) => cell('td', fmt(v, 0), {'data-role': p === q ? 'column' : 'cols', class: p === q ? 'bx-hit' : ''}))]));
       const colsTable = el('div', {class: 'bx-scroll'}, [el('table', {}, [el('caption', {class: 'bx-title',
-        text: `列矩阵 ${k * k}×${c.oh * c.ow}（第 ${q} 列 = 窗口）`}), el('thead', {}, [head]), el('tbody', {}, body)])]);
+        text: `窗口矩阵 ${k * k}×${c.oh * c.ow}（第 ${q} 列 = 窗口）`}), el('thead', {}, [head]), el('tbody', {}, body)])]);
 
       // 输出：每个像素是一个按钮
       const outRows = [];

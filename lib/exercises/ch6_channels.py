@@ -46,7 +46,7 @@ def conv_mistakes(x, weight, bias, stride, padding):
 
     def wrong_shape(expected, actual):
         if actual.shape != expected.shape and actual.ndim == 4 and actual.shape[:2] == expected.shape[:2]:
-            return (f'输出的高宽不对：步幅 s、补零 p 时输出边长是 (H + 2p − k) // s + 1，'
+            return (f'输出的高宽不对：步幅 s、填充 p 时输出边长是 (H + 2p − k) // s + 1，'
                     f'窗口左上角在 (i·s, j·s)；期望 {expected.shape[2:]}，实际 {actual.shape[2:]}')
         return None
 
@@ -71,7 +71,7 @@ def check_conv_forward(fn, trials=12, seed=0):
         compare('返回的特征图', label, expected, actual, **case.tolerance,
                 mistakes=conv_mistakes(x, weight, bias, case.stride, case.padding))
         same_with_defaults('返回的特征图', fn, label, actual, (x, weight, bias), options, DEFAULTS)
-    passed(f'在 {trials} 组随机的批大小、通道数、卷积核个数、步幅和补零上与 lib.Convolution 一致')
+    passed(f'在 {trials} 组随机的批大小、通道数、卷积核个数、步幅和填充上与 lib.Convolution 一致')
 
 
 # ---- 乘加次数 ----
@@ -161,7 +161,7 @@ def check_conv1x1(fn, trials=12, seed=0):
 # ---- Winograd F(2, 3) 的一块 ----
 
 def correlate_tile(d, g):
-    """4×4 的输入块与 3×3 卷积核的互相关（不补零），2×2。"""
+    """4×4 的输入块与 3×3 卷积核的互相关（不填充），2×2。"""
     return np.array([[np.sum(d[i:i + 3, j:j + 3] * g) for j in range(2)] for i in range(2)])
 
 

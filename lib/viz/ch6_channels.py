@@ -6,7 +6,7 @@
 * ``channels_state``、``ChannelsFigure``、``channels_animation``：CS231n 式的多通道卷积演示——
   C 个输入通道叠成一个体，F 个卷积核各是一个 C×k×k 的体，每个输出数是一个窗口体与一个卷积核体的
   逐元素乘积之和再加偏置；动画逐个输出位置播放（在线书用它）。
-* ``cost_state``、``CostFigure``、``CostExplorer``：选 C、F、k、步幅、补零、H，看三个体的形状
+* ``cost_state``、``CostFigure``、``CostExplorer``：选 C、F、k、步幅、填充、H，看三个体的形状
   与参数、乘加、激活内存（ipywidgets）；``cost_table`` 是给在线书的静态表。
 * ``time_algorithms``、``matmul_gflops``、``timing_figure``：在本机给四种算法计时并画图。
 """
@@ -33,7 +33,7 @@ __all__ = ['channels_state', 'ChannelsFigure', 'channels_animation', 'cost_state
            'ALGORITHMS', 'markdown_table']
 
 
-# ---- 多通道卷积的演示（CS231n 的 5×5×3 输入、两个 3×3×3 卷积核、步幅 2、补零 1）----
+# ---- 多通道卷积的演示（CS231n 的 5×5×3 输入、两个 3×3×3 卷积核、步幅 2、填充 1）----
 
 def demo_layer(C=3, F=2, k=3, stride=2, padding=1, seed_value=3):
     """演示用的卷积层：权重是 −1、0、1，偏置是 1 与 0，都来自 lib（固定随机种子）。"""
@@ -58,7 +58,7 @@ def channels_state(x, layer, f, i, j):
     -------
     dict：``padded`` (C, H+2p, W+2p)，``window`` (C, k, k)，``kernel`` (C, k, k)，``per_channel``（每个
     通道的乘积之和），``bias``，``value``（= Σ per_channel + bias），``output`` (F, H′, W′)（lib 算的），
-    ``top``、``left``（窗口在补零后的输入里的左上角）。
+    ``top``、``left``（窗口在填充后的输入里的左上角）。
     """
     s, p, k = layer.stride, layer.padding, layer.kernel_size
     padded = np.pad(x[0], ((0, 0), (p, p), (p, p)))
@@ -73,7 +73,7 @@ def channels_state(x, layer, f, i, j):
 
 
 class ChannelsFigure:
-    """左列：C 个输入通道（补零后）；中间：F 个卷积核，每个 C 层；右列：F 张输出特征图。
+    """左列：C 个输入通道（填充后）；中间：F 个卷积核，每个 C 层；右列：F 张输出特征图。
 
     数值只画一次；``update(f, i, j)`` 只移动框线、改写标题：当前的窗口（在每个通道上）、
     卷积核与输出格子用同一种颜色框出，标题写出每个通道的乘积之和与偏置。
@@ -204,14 +204,14 @@ class CostFigure:
         text = (f"参数 F·C·k² + F = {state['parameters']:,}　　"
                 f"乘加 N·F·C·k²·H′·W′ = {state['multiply_adds']:,}\n"
                 f"输出（激活）{state['activation_bytes']:,} 字节　　"
-                f"im2col 的列矩阵 {state['columns_bytes']:,} 字节（输入 {state['input_bytes']:,} 字节）")
+                f"im2col 的窗口矩阵 {state['columns_bytes']:,} 字节（输入 {state['input_bytes']:,} 字节）")
         ax.set_title(text, fontsize=9.5, loc='left')
         self.state = state
         return state
 
 
 class CostExplorer(Explorer):
-    """卷积代价探索器（ipywidgets）：选 C、F、k、步幅、补零与 H，看三个体与参数、乘加、内存。
+    """卷积代价探索器（ipywidgets）：选 C、F、k、步幅、填充与 H，看三个体与参数、乘加、内存。
 
     需要在 Jupyter 里运行；在线书用 ``cost_table`` 与 ``channels_animation`` 代替。
     控件都是公开属性：``C``、``F``、``k``、``stride``、``padding``、``H``；
@@ -247,7 +247,7 @@ class CostExplorer(Explorer):
 
 
 def cost_table(settings):
-    """静态表（在线书用）：每个设置一行，形状、参数、乘加、激活与列矩阵的字节数。"""
+    """静态表（在线书用）：每个设置一行，形状、参数、乘加、激活与窗口矩阵的字节数。"""
     rows = []
     for values in settings:
         s = cost_state(**values)
@@ -255,7 +255,7 @@ def cost_table(settings):
                      str(s['weight_shape']), str(s['output_shape'][1:]), f"{s['parameters']:,}",
                      f"{s['multiply_adds']:,}", f"{s['activation_bytes']:,}", f"{s['columns_bytes']:,}"))
     return markdown_table(('设置', '卷积核 (F, C, k, k)', '输出 (F, H′, W′)', '参数', '乘加',
-                           '激活（字节）', '列矩阵（字节）'), rows)
+                           '激活（字节）', '窗口矩阵（字节）'), rows)
 
 
 # ---- 四种算法的计时 ----
@@ -278,7 +278,7 @@ def matmul_gflops(n=384, repeat=5):
 
 
 def time_algorithms(sizes=(14, 28), kernels=(3, 5, 7, 9, 11), N=8, C=16, F=16, repeat=3):
-    """在本机给四种算法计时（float32，补零 k // 2 让输出与输入同大；Winograd 只测 3×3）。
+    """在本机给四种算法计时（float32，填充 k // 2 让输出与输入同大；Winograd 只测 3×3）。
 
     Returns
     -------
