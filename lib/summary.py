@@ -5,8 +5,9 @@
 
 * 输出形状 (N, …)；
 * 参数个数（权重与偏置）；
-* 乘加次数（multiply-accumulate，MAC）：卷积层 N·F·C·k²·H′·W′，线性层 N·in·out；
-  其余的层（激活、池化、展平、丢弃）只做比较或逐元素运算，记 0；
+* 乘加次数（multiply-accumulate，MAC）：卷积层 N·F·C·k²·H′·W′，转置卷积 N·C·F·k²·H·W
+  （每个输入像素散到 k² 个位置），线性层 N·in·out；块（例如残差块）里嵌套的这些层都算进去；
+  其余的层（激活、池化、展平、丢弃、批归一化）只做比较或逐元素运算，记 0；
 * 激活内存：这一层输出占多少字节（反向传播要留着它们，所以批越大、图越大，占得越多）。
 
 反向传播对每个卷积层、线性层要算两次同样规模的乘积（对输入、对权重各一次），
@@ -21,6 +22,7 @@ from .convolution import Convolution
 from .layers import Layer, Linear, Sequential
 from .pooling import Pool
 from .tensor import Tensor, shape_error
+from .transposed import ConvTranspose
 
 
 @dataclass
@@ -38,17 +40,56 @@ def layer_multiply_adds(layer, x_shape, y_shape):
     if isinstance(layer, Convolution):
         N, F, H_out, W_out = y_shape
         return N * F * layer.in_channels * layer.kernel_size ** 2 * H_out * W_out
+    if isinstance(layer, ConvTranspose):
+        N, C, H_in, W_in = x_shape
+        return N * C * layer.out_channels * layer.kernel_size ** 2 * H_in * W_in
     if isinstance(layer, Linear):
         out_size, in_size = layer.weight.data.shape
         return x_shape[0] * in_size * out_size
     return 0
 
 
+def descendants(layer):
+    """这一层和它里面嵌套的所有层（块里的卷积、捷径上的 1×1 卷积……）。"""
+    yield layer
+    for child in layer.children():
+        yield from descendants(child)
+
+
+def run_counting(layer, x):
+    """前向一次 ``layer``，把其中每个卷积、转置卷积、线性层（含嵌套的）的乘加加起来。
+
+    做法：暂时给这些层的实例换上一个会记账的 ``forward``，跑完再换回来。
+    """
+    counted = [d for d in descendants(layer) if isinstance(d, (Convolution, ConvTranspose, Linear))]
+    total = 0
+
+    def counting(inner):
+        forward = inner.forward
+
+        def forward_and_count(t):
+            nonlocal total
+            y = forward(t)
+            total += layer_multiply_adds(inner, t.data.shape, y.data.shape)
+            return y
+        return forward_and_count
+
+    for inner in counted:
+        inner.forward = counting(inner)
+    try:
+        y = layer(x)
+    finally:
+        for inner in counted:
+            del inner.forward          # 删掉实例属性，类里的 forward 重新生效
+    return y, total
+
+
 def layer_name(layer):
     """像构造时那样写出一层，例如 ``Convolution(1, 8, 3, padding=1)``、``Linear(784, 64)``。"""
     name = type(layer).__name__
     if isinstance(layer, Convolution):
-        extra = ''.join(f', {key}={getattr(layer, key)}' for key, default in (('stride', 1), ('padding', 0))
+        extra = ''.join(f', {key}={getattr(layer, key)}'
+                        for key, default in (('stride', 1), ('padding', 0), ('dilation', 1))
                         if getattr(layer, key) != default)
         return f'{name}({layer.in_channels}, {layer.out_channels}, {layer.kernel_size}{extra})'
     if isinstance(layer, Linear):
@@ -110,7 +151,8 @@ def summary(model, input_shape, dtype=np.float32):
     Parameters
     ----------
     model : Layer
-        通常是 ``Sequential``（嵌套的会展开）；其他的层当作一层。
+        通常是 ``Sequential``（嵌套的会展开）；其他的层（例如残差块）当作一行，
+        乘加数包括它里面所有的卷积层与线性层。
     input_shape : tuple
         输入形状，含批大小，例如 (32, 1, 28, 28)。
     dtype : 数据类型，默认 float32
@@ -135,10 +177,9 @@ def summary(model, input_shape, dtype=np.float32):
         x = Tensor(np.zeros(input_shape, dtype=dtype), requires_grad=False)
         rows = []
         for layer in leaf_layers(model):
-            y = layer(x)
+            y, multiply_adds = run_counting(layer, x)
             rows.append(LayerRow(layer_name(layer), y.data.shape, layer.parameter_count(),
-                                 layer_multiply_adds(layer, x.data.shape, y.data.shape),
-                                 y.data.size * itemsize))
+                                 multiply_adds, y.data.size * itemsize))
             x = y
     finally:
         if was_training:

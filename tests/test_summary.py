@@ -75,3 +75,28 @@ def test_bad_input(raises_chinese):
         lib.summary(lib.zoo.lenet(), (0, 1, 28, 28))
     with pytest.raises(ValueError):
         lib.summary(lib.zoo.lenet(), (1, 3, 28, 28))               # 通道数不对：层自己的中文错误
+
+
+def test_blocks_count_the_convolutions_inside_them():
+    """残差块是一行，但它的乘加要包括块里的两个 3×3 卷积与捷径上的 1×1 卷积（手算）。"""
+    lib.seed(0)
+    result = lib.summary(lib.zoo.small_resnet(), (2, 1, 28, 28))
+    per_image = {
+        'Convolution(1, 16, 3, padding=1)': 16 * 1 * 9 * 28 * 28,
+        'ResidualBlock()#1': 2 * 16 * 16 * 9 * 14 * 14,                      # 恒等捷径
+        'ResidualBlock()#2': (32 * 16 * 9 + 32 * 32 * 9 + 32 * 16 * 1) * 7 * 7,  # 步幅 2，1×1 投影
+        'Linear(32, 10)': 32 * 10,
+    }
+    blocks = [row for row in result.rows if row.name == 'ResidualBlock()']
+    assert [row.multiply_adds for row in blocks] == [2 * per_image['ResidualBlock()#1'],
+                                                     2 * per_image['ResidualBlock()#2']]
+    assert result.total_multiply_adds == 2 * sum(per_image.values())
+
+
+def test_transposed_and_dilated_convolutions_are_counted():
+    layer = lib.ConvTranspose(3, 4, 3, stride=2)
+    result = lib.summary(lib.Sequential([layer]), (2, 3, 5, 5))
+    assert result.rows[0].multiply_adds == 2 * 3 * 4 * 9 * 5 * 5    # 每个输入像素散到 k² 个位置
+    dilated = lib.summary(lib.Sequential([lib.Convolution(1, 2, 3, dilation=2)]), (1, 1, 9, 9))
+    assert dilated.rows[0].name == 'Convolution(1, 2, 3, dilation=2)'
+    assert dilated.rows[0].multiply_adds == 2 * 1 * 9 * 5 * 5
