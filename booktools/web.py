@@ -149,6 +149,18 @@ def pooling_config(images, labels, kernels, index=0, size=2, mode='max', sizes=(
             'palette': palette_data()}
 
 
+def backward_config(size=7, kernel_size=3, stride=1, mode='input', row=3, col=3):
+    """第 5 章反向传播探索器的配置（``BackwardExplorer``）：几何关系在网页里按同一公式算。"""
+    from matplotlib.colors import to_hex
+
+    from lib.viz.ch5_backward import CELL_COLORS, MODES, weight_name
+
+    k = int(kernel_size)
+    return {'size': int(size), 'k': k, 'stride': int(stride), 'mode': mode, 'row': int(row), 'col': int(col),
+            'modes': dict(MODES), 'names': [weight_name(m, n, k) for m in range(k) for n in range(k)],
+            'cell_colors': [to_hex(c) for c in CELL_COLORS.colors], 'palette': palette_data()}
+
+
 def network_layers(network):
     """把 ``lib.Sequential`` 的层写成网页能算的列表（丢弃层在推断时是恒等，省略）。"""
     from lib import AvgPool, Convolution, Dropout, Flatten, Linear, MaxPool, ReLU
@@ -232,8 +244,16 @@ def _pooling(explorer):
     return explorer_block('pooling', config)
 
 
+def _backward(explorer):
+    f = explorer.figure
+    config = backward_config(f.size, f.k, explorer.stride.value, explorer.mode.value, explorer.row.value,
+                             explorer.col.value)
+    return explorer_block('backward', config)
+
+
 PAGE_EXPLORERS = {'KernelExplorer': _kernel, 'GalleryExplorer': _gallery, 'Im2colExplorer': _im2col,
-                  'FeatureMapExplorer': _feature_map, 'PoolingExplorer': _pooling}
+                  'FeatureMapExplorer': _feature_map, 'PoolingExplorer': _pooling,
+                  'BackwardExplorer': _backward}
 
 
 def page_html(explorer):

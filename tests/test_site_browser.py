@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 SCREENSHOTS = HTML.parent / 'screenshots'
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-            'chapters/04_pooling', 'chapters/07_modern_blocks']
+            'chapters/04_pooling', 'chapters/05_backward_as_convolution', 'chapters/07_modern_blocks']
 EXPLORER_PAGE = 'chapters/01_convolution_intuition'
 LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
 WAIT = 30            # 秒：页面、MathJax、搜索结果的最长等待
@@ -267,6 +267,7 @@ EXPLORERS_BY_PAGE = {
     'chapters/02_im2col': ['im2col'],
     'chapters/03_training': ['featuremap'],
     'chapters/04_pooling': ['pooling', 'digit'],
+    'chapters/05_backward_as_convolution': ['backward'],
 }
 
 SET_VALUE = ("arguments[0].value = arguments[1];"

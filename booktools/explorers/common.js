@@ -32,6 +32,7 @@
 .book-explorer table{border-collapse:collapse;margin:0;font-variant-numeric:tabular-nums}
 .book-explorer td,.book-explorer th{border:1px solid #bbb;min-width:2.6em;height:1.9em;padding:1px 3px;text-align:center;font-size:13px}
 .book-explorer th{background:#f3f3f3;font-weight:normal}
+.book-explorer table.bx-compact td{min-width:2.1em;height:1.7em;padding:0 2px;font-size:12px}
 .book-explorer td.bx-hit,.book-explorer th.bx-hit{outline:3px solid var(--bx-highlight);outline-offset:-3px}
 .book-explorer input[type=range]{width:140px;max-width:60vw}
 .book-explorer input[type=number]{width:5em}

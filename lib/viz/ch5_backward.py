@@ -10,7 +10,7 @@
 * ``image_row``：一排热图（上采样、棋盘格、膨胀卷积的取样点）。
 * ``backward_state``、``BackwardFigure``、``BackwardExplorer``、``backward_animation``：
   选一个输出像素，看它的梯度到达哪些输入像素和权重；选一个输入像素，看哪些输出读了它；
-  步幅 1 或 2（ipywidgets；在线书用动画代替）。
+  步幅 1 或 2（ipywidgets；在线书在同一位置显示页内探索器 ``booktools/explorers/backward.js``）。
 """
 
 import numpy as np
@@ -281,8 +281,8 @@ class BackwardFigure:
 class BackwardExplorer(Explorer):
     """反向传播探索器（ipywidgets）：选输入像素或输出像素，步幅 1 或 2。
 
-    需要 Jupyter 内核；在线书用 ``backward_animation`` 代替。控件都是公开属性：
-    ``mode``、``stride``、``row``、``col``；``state`` 是最近一次的 ``backward_state``。
+    需要 Jupyter 内核；在线书在同一位置显示页内探索器（``booktools/explorers/backward.js``）。
+    控件都是公开属性：``mode``、``stride``、``row``、``col``；``state`` 是最近一次的 ``backward_state``。
     """
 
     def __init__(self, size=7, kernel_size=3, stride=1, mode='input', row=3, col=3):

@@ -1,0 +1,124 @@
+"""第 5–7 章的页内探索器（booktools/explorers/*.js）与 lib 算得一样。
+
+与 tests/test_web_explorers.py 同样的做法：页面由笔记本里的控件本身生成（``booktools.web.page_html``），
+在无头 Chromium 里改控件（鼠标、键盘），读出页面显示的内容（``div.explorerState``），与 lib 对照，
+并打印最大差。缺浏览器时的规则见 tests/browser.py。
+"""
+
+import numpy as np
+import pytest
+from browser import console_errors, make_driver
+from test_web_explorers import check_controls, open_explorer, report, role, set_value, state
+
+import lib
+from booktools import web
+from lib.viz import ch5_backward as v5
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope='module')
+def driver(tmp_path_factory):
+    driver = make_driver(tmp_path_factory.mktemp('browser'))
+    yield driver
+    driver.quit()
+
+
+def click_radio(div, name, value):
+    div.find_element('css selector', f'[data-role="{name}"][value="{value}"]').click()
+
+
+# ---- 第 5 章 反向传播：谁读谁 ----
+
+def as_dict(rows):
+    """explorerState 里的 [行, 列, m, n] 列表 → {(行, 列): (m, n) 或 None}，与 backward_state 相同的形式。"""
+    return {(r[0], r[1]): (None if r[2] is None else (r[2], r[3])) for r in rows}
+
+
+def autograd_reads(stride, p, q, size=7, k=3):
+    """用 lib 的自动微分求“哪些输出读了输入 (p, q)、乘的是哪个权重”：
+    X 只有 (p, q) 为 1、权重各不相同（1…k²）时，输出 (i, j) 的值就是连接它们的权重。"""
+    layer = lib.Convolution(1, 1, k, stride=stride).astype(np.float64)
+    layer.weight.data = np.arange(1.0, k * k + 1).reshape(1, 1, k, k)
+    layer.bias.data[:] = 0
+    probe = np.zeros((1, 1, size, size))
+    probe[0, 0, p, q] = 1
+    reads = layer(lib.Tensor(probe)).data[0, 0]
+    return {(int(i), int(j)): divmod(int(reads[i, j]) - 1, k)
+            for i, j in zip(*np.nonzero(reads), strict=True)}
+
+
+def autograd_reaches(stride, i, j, size=7, k=3):
+    """lib 的反向传播：只有 dY[i, j] = 1 时，梯度到达的输入像素与权重（dX、dW 不为 0 的位置）。"""
+    layer = lib.Convolution(1, 1, k, stride=stride).astype(np.float64)
+    layer.weight.data = np.arange(1.0, k * k + 1).reshape(1, 1, k, k)
+    x = lib.Tensor(np.arange(1.0, size * size + 1).reshape(1, 1, size, size), requires_grad=True)
+    y = layer(x)
+    dy = np.zeros_like(y.data)
+    dy[0, 0, i, j] = 1
+    y.backward(dy)
+    dx = x.grad[0, 0]
+    inputs = {(int(p), int(q)): divmod(int(dx[p, q]) - 1, k) for p, q in zip(*np.nonzero(dx), strict=True)}
+    weights = {(int(m), int(n)) for m, n in zip(*np.nonzero(layer.weight.grad[0, 0]), strict=True)}
+    return inputs, weights
+
+
+def test_backward_matches_lib(driver, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    widget = v5.BackwardExplorer()
+    div = open_explorer(driver, tmp_path, web.page_html(widget), 'backward')
+    check_controls(driver, div)
+    diffs = []                                      # 每个状态：与 lib 不一致为 1，一致为 0
+    for stride in (1, 2):
+        click_radio(div, 'stride', stride)
+        for mode in ('input', 'output'):
+            click_radio(div, 'mode', mode)
+            limit = 7 if mode == 'input' else lib.output_size(7, 3, stride)
+            assert role(div, 'row')[0].get_attribute('max') == str(limit - 1)
+            for row in range(limit):
+                for col in range(limit):
+                    set_value(driver, role(div, 'row')[0], row)
+                    set_value(driver, role(div, 'col')[0], col)
+                    shown = state(driver, div)
+                    expected = v5.backward_state(7, 3, stride, mode, row, col)
+                    assert (shown['stride'], shown['mode'], shown['row'], shown['col'], shown['out']) == \
+                        (stride, mode, row, col, expected['out'])
+                    inputs, outputs = as_dict(shown['inputs']), as_dict(shown['outputs'])
+                    weights = {tuple(w) for w in shown['weights']}
+                    dilated = {(u, v): (i, j) for u, v, i, j in shown['dilated']}
+                    window = None if shown['window'] is None else tuple(shown['window'])
+                    ok = (inputs, outputs, weights, dilated, window) == (
+                        expected['inputs'], expected['outputs'], expected['weights'], expected['dilated'],
+                        expected['window'])
+                    # 再用 lib 的自动微分核对，不只对照同一公式
+                    if mode == 'input':
+                        ok &= {place: w for place, w in outputs.items()} == autograd_reads(stride, row, col)
+                    else:
+                        reached, used = autograd_reaches(stride, row, col)
+                        ok &= reached == {place: w for place, w in inputs.items() if w is not None}
+                        ok &= used == weights
+                    diffs.append(float(not ok))
+                    assert ok, (stride, mode, row, col, shown)
+    # 页面上画出的格子与状态一致：步幅 2、输入像素 (3, 3) 只被 1 个输出读（膨胀的 dY 里框住的唯一非零元素）
+    click_radio(div, 'mode', 'input')
+    set_value(driver, role(div, 'row')[0], 3)
+    set_value(driver, role(div, 'col')[0], 3)
+    click_radio(div, 'stride', 2)
+    shown = state(driver, div)
+    assert [tuple(o[:2]) for o in shown['outputs']] == [(1, 1)]
+    assert [c.get_attribute('data-level') for c in role(div, 'dy')].count('1') == 1
+    assert len(div.find_elements('css selector', '[data-role="dilated"].bx-hit')) == 9
+    assert '1 个输出读了它' in ' '.join(c.text for c in div.find_elements('css selector', 'caption'))
+    # 鼠标：点 dY 的格子就换成“选输出像素”
+    role(div, 'dy')[4].click()                      # 3×3 输出里的 (1, 1)
+    shown = state(driver, div)
+    assert (shown['mode'], shown['row'], shown['col']) == ('output', 1, 1)
+    assert sorted(tuple(i[:2]) for i in shown['inputs']) == [(p, q) for p in (2, 3, 4) for q in (2, 3, 4)]
+    # 键盘：滑块用方向键，单选按钮也用方向键
+    role(div, 'col')[0].send_keys(Keys.ARROW_RIGHT)
+    assert state(driver, div)['col'] == 2
+    div.find_element('css selector', '[data-role="stride"][value="2"]').send_keys(Keys.ARROW_LEFT)
+    assert state(driver, div)['stride'] == 1
+    assert report('反向传播探索器（不一致的像素数）', diffs) == 0
+    assert console_errors(driver) == []
