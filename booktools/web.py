@@ -161,6 +161,32 @@ def backward_config(size=7, kernel_size=3, stride=1, mode='input', row=3, col=3)
             'cell_colors': [to_hex(c) for c in CELL_COLORS.colors], 'palette': palette_data()}
 
 
+def deep_stack_config(images, labels, blocks=16, width=8, seed=0, batchnorm=True, shortcut=True,
+                      cache=None):
+    """第 7 章深网络探索器的配置（``DeepStackExplorer``）：控件只有 2×2×4 种取值，每一种都在构建时
+    用 lib 算好（``stack_statistics``，同一批数字、同一个种子）。``cache`` 里已有的
+    （键 (批归一化, 捷径, 块数)）直接用，新算的也放进去。网页的键写成 ``"true,false,16"``。"""
+    from lib.viz.ch7_modern import CONFIG_COLORS, CONFIGS, DEPTHS, stack_statistics
+
+    def key(*parts):
+        return ','.join(str(p).lower() for p in parts)
+
+    cache = {} if cache is None else cache
+    stats = {}
+    for bn, sc in CONFIGS:
+        for depth in DEPTHS:
+            if (bn, sc, depth) not in cache:
+                cache[bn, sc, depth] = stack_statistics(images, labels, depth, width, bn, sc, seed=seed)
+            result = cache[bn, sc, depth]
+            stats[key(bn, sc, depth)] = {name: [float(v) for v in result[name]]
+                                         for name in ('activation_std', 'activation_grad', 'weight_grad')}
+            stats[key(bn, sc, depth)]['loss'] = float(result['loss'])
+    return {'depths': list(DEPTHS), 'blocks': int(blocks), 'batchnorm': bool(batchnorm),
+            'shortcut': bool(shortcut), 'configs': {key(*c): name for c, name in CONFIGS.items()},
+            'colors': {key(*c): colour for c, colour in CONFIG_COLORS.items()}, 'stats': stats,
+            'palette': palette_data()}
+
+
 def network_layers(network):
     """把 ``lib.Sequential`` 的层写成网页能算的列表（丢弃层在推断时是恒等，省略）。"""
     from lib import AvgPool, Convolution, Dropout, Flatten, Linear, MaxPool, ReLU
@@ -251,9 +277,16 @@ def _backward(explorer):
     return explorer_block('backward', config)
 
 
+def _deep_stack(explorer):
+    e = explorer
+    config = deep_stack_config(e.images, e.labels, e.blocks.value, e.width, e.seed, e.batchnorm.value,
+                               e.shortcut.value, e.cache)
+    return explorer_block('deepstack', config)
+
+
 PAGE_EXPLORERS = {'KernelExplorer': _kernel, 'GalleryExplorer': _gallery, 'Im2colExplorer': _im2col,
                   'FeatureMapExplorer': _feature_map, 'PoolingExplorer': _pooling,
-                  'BackwardExplorer': _backward}
+                  'BackwardExplorer': _backward, 'DeepStackExplorer': _deep_stack}
 
 
 def page_html(explorer):

@@ -268,6 +268,7 @@ EXPLORERS_BY_PAGE = {
     'chapters/03_training': ['featuremap'],
     'chapters/04_pooling': ['pooling', 'digit'],
     'chapters/05_backward_as_convolution': ['backward'],
+    'chapters/07_modern_blocks': ['deepstack', 'cam'],
 }
 
 SET_VALUE = ("arguments[0].value = arguments[1];"

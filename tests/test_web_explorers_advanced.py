@@ -122,3 +122,48 @@ def test_backward_matches_lib(driver, tmp_path):
     assert state(driver, div)['stride'] == 1
     assert report('反向传播探索器（不一致的像素数）', diffs) == 0
     assert console_errors(driver) == []
+
+
+# ---- 第 7 章 深网络：逐层统计量（构建时用 lib 算好每一种结构、每一种深度） ----
+
+def test_deep_stack_matches_lib(driver, tmp_path, digits):
+    from selenium.webdriver.common.keys import Keys
+
+    from lib.viz import ch7_modern as v7
+
+    images, labels = digits
+    probe, probe_labels = images[:16], labels[:16]
+    widget = v7.DeepStackExplorer(probe, probe_labels, blocks=16)
+    div = open_explorer(driver, tmp_path, web.page_html(widget), 'deepstack')
+    check_controls(driver, div)
+    diffs = []
+    for depth in v7.DEPTHS:
+        click_radio(div, 'blocks', depth)
+        for bn, sc in v7.CONFIGS:
+            for name, wanted in (('batchnorm', bn), ('shortcut', sc)):
+                box = role(div, name)[0]
+                if box.is_selected() != wanted:
+                    box.click()
+            shown = state(driver, div)
+            assert (shown['batchnorm'], shown['shortcut'], shown['blocks']) == (bn, sc, depth)
+            # 与控件无关地重新用 lib 算一遍（不读控件的缓存）
+            expected = v7.stack_statistics(probe, probe_labels, depth, 8, bn, sc, seed=0)
+            for key in ('activation_std', 'activation_grad', 'weight_grad'):
+                assert len(shown[key]) == len(expected[key])
+                diffs.append(float(np.abs(np.array(shown[key]) - expected[key]).max()))
+            diffs.append(abs(shown['loss'] - expected['loss']))
+            diffs.append(abs(shown['ratio'] - v7.gradient_ratio(expected)))
+            title = role(div, 'title')[0].text
+            assert title == (f'{v7.CONFIGS[bn, sc]}，{depth} 个块（{2 * depth + 1} 个卷积层）：初始损失 '
+                             f'{expected["loss"]:.3g}，第一层与最后一层的权重梯度之比 '
+                             f'{v7.gradient_ratio(expected):.3g}'), title
+            lines = div.find_elements('css selector', 'polyline[data-role="line"]')
+            assert [len(line.get_attribute('points').split()) for line in lines] == \
+                [depth, depth, 2 * depth + 1]
+    # 键盘：空格切换复选框，方向键换深度
+    role(div, 'batchnorm')[0].send_keys(' ')
+    div.find_element('css selector', '[data-role="blocks"][value="24"]').send_keys(Keys.ARROW_LEFT)
+    shown = state(driver, div)
+    assert (shown['batchnorm'], shown['blocks']) == (False, 16)
+    assert report('深网络探索器', diffs) < 1e-12
+    assert console_errors(driver) == []

@@ -135,6 +135,9 @@ class StackFigure:
 class DeepStackExplorer(Explorer):
     """深网络探索器（ipywidgets）：开关批归一化与捷径、换块数，重画初始化时的逐层统计量。
 
+    需要在 Jupyter 里运行；在线书在同一位置显示页内探索器（``booktools/explorers/deepstack.js``），
+    它的数据是构建时用 ``stack_statistics`` 算好的全部 16 种取值。
+
     控件是公开属性 ``batchnorm``、``shortcut``、``blocks``；``state`` 是当前结构的
     ``stack_statistics`` 结果（算过的结构会记住，来回切换不必重算）。
     """
