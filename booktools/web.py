@@ -187,6 +187,23 @@ def deep_stack_config(images, labels, blocks=16, width=8, seed=0, batchnorm=True
             'palette': palette_data()}
 
 
+def cam_config(network, images, labels, index=0, target=-1, count=ONLINE_DIGITS):
+    """第 7 章类激活图查看器的配置（``CAMExplorer``）：前 ``count`` 张测试数字每个类别的类激活图与分数，
+    由 lib 在构建时算好（``class_activation_maps``，网络是构建时训练的那一个），float32 原样写进页面。"""
+    import matplotlib
+
+    from lib.viz.ch7_modern import class_activation_maps
+
+    images = np.asarray(images)[:count]
+    cams, scores = class_activation_maps(network, images)
+    jet = matplotlib.colormaps['jet'](np.linspace(0, 1, 256))[:, :3]
+    return {'digits': digits_data(images, labels, count), 'cams': float32_data(cams),
+            'scores': float32_data(scores), 'bias': [float(b) for b in network.layers[-1].bias.data],
+            'h': int(cams.shape[2]), 'w': int(cams.shape[3]), 'classes': int(cams.shape[1]),
+            'index': int(index) if index < count else 0, 'target': int(target),
+            'jet': np.round(jet * 255).astype(int).tolist(), 'alpha': 0.45, 'palette': palette_data()}
+
+
 def network_layers(network):
     """把 ``lib.Sequential`` 的层写成网页能算的列表（丢弃层在推断时是恒等，省略）。"""
     from lib import AvgPool, Convolution, Dropout, Flatten, Linear, MaxPool, ReLU
@@ -284,9 +301,15 @@ def _deep_stack(explorer):
     return explorer_block('deepstack', config)
 
 
+def _cam(explorer):
+    config = cam_config(explorer.network, explorer.images, explorer.labels, explorer.digit.value,
+                        explorer.target.value)
+    return explorer_block('cam', config)
+
+
 PAGE_EXPLORERS = {'KernelExplorer': _kernel, 'GalleryExplorer': _gallery, 'Im2colExplorer': _im2col,
                   'FeatureMapExplorer': _feature_map, 'PoolingExplorer': _pooling,
-                  'BackwardExplorer': _backward, 'DeepStackExplorer': _deep_stack}
+                  'BackwardExplorer': _backward, 'DeepStackExplorer': _deep_stack, 'CAMExplorer': _cam}
 
 
 def page_html(explorer):

@@ -167,3 +167,42 @@ def test_deep_stack_matches_lib(driver, tmp_path, digits):
     assert (shown['batchnorm'], shown['blocks']) == (False, 16)
     assert report('深网络探索器', diffs) < 1e-12
     assert console_errors(driver) == []
+
+
+# ---- 第 7 章 类激活图查看器 ----
+
+def test_cam_matches_lib(driver, tmp_path, digits):
+    from lib.viz import ch7_modern as v7
+
+    images, labels = digits
+    lib.seed(1)
+    network = lib.zoo.small_resnet()                 # 没训练的网络也有类激活图；网页只管照着 lib 的数显示
+    widget = v7.CAMExplorer(network, images, labels)
+    div = open_explorer(driver, tmp_path, web.page_html(widget), 'cam')
+    check_controls(driver, div)
+    diffs = []
+    for index, target in [(0, -1), (0, 7), (3, -1), (3, 5), (42, 0), (99, -1), (17, 9)]:
+        set_value(driver, role(div, 'digit')[0], index)
+        set_value(driver, role(div, 'target')[0], target)
+        with widget.silently():
+            widget.digit.value, widget.target.value = index, target
+        expected = widget.update(draw=False)          # 控件自己用 lib 算的
+        shown = state(driver, div)
+        assert (shown['index'], shown['target'], shown['chosen']) == (index, target, expected['chosen'])
+        diffs.append(float(np.abs(np.array(shown['cam']) - expected['cam'].ravel()).max()))
+        diffs.append(float(np.abs(np.array(shown['probabilities']) - expected['probabilities']).max()))
+        big = v7.upsample(np.maximum(expected['cam'], 0), 28)
+        diffs.append(float(np.abs(np.array(shown['overlay']) - (big / max(big.max(), 1e-12)).ravel()).max()))
+        # 分数 = 激活图的平均值 + 偏置
+        scores = v7.class_activation_maps(network, images[index][None])[1][0]
+        diffs.append(abs(shown['mean'] + float(network.layers[-1].bias.data[shown['chosen']])
+                         - float(scores[shown['chosen']])))
+        assert f'数字 {labels[index]}（测试集第 {index} 张）' in role(div, 'title')[0].text
+    # 键盘：在类别下拉框里按方向键
+    from selenium.webdriver.common.keys import Keys
+    select = role(div, 'target')[0]
+    set_value(driver, select, 3)
+    select.send_keys(Keys.ARROW_DOWN)
+    assert state(driver, div)['chosen'] == 4
+    assert report('类激活图查看器', diffs) < 1e-4
+    assert console_errors(driver) == []

@@ -296,6 +296,9 @@ class CAMFigure:
 class CAMExplorer(Explorer):
     """类激活图探索器（ipywidgets）：换测试数字、换类别，看网络“看”哪里。
 
+    需要在 Jupyter 里运行；在线书在同一位置显示页内查看器（``booktools/explorers/cam.js``），
+    它的数据是构建时用 ``class_activation_maps`` 算好的前 100 张测试数字的类激活图与分数。
+
     控件是公开属性 ``digit``（测试数字序号）与 ``target``（-1 表示预测的类别）；
     ``state`` 含 ``cam``（h×w）、``chosen``（显示的类别）、``probabilities``。
     """
