@@ -204,6 +204,19 @@ def cam_config(network, images, labels, index=0, target=-1, count=ONLINE_DIGITS)
             'jet': np.round(jet * 255).astype(int).tolist(), 'alpha': 0.45, 'palette': palette_data()}
 
 
+def cost_config(values, ranges, N=1):
+    """第 6 章卷积代价探索器的配置（``CostExplorer``）：六个滑块的当前值与范围
+    {名字: [min, max, step, 标签]}；形状、参数、乘加与字节数在网页里按 ``lib.summary`` 的公式算。"""
+    from lib.viz.style import HIGHLIGHT
+
+    names = ('C', 'F', 'k', 'stride', 'padding', 'H')
+    if set(values) != set(names) or set(ranges) != set(names):
+        raise ValueError(f'卷积代价探索器期望 {names} 六个值，实际得到 {sorted(values)}')
+    return {'values': {n: int(values[n]) for n in names},
+            'ranges': {n: [int(r[0]), int(r[1]), int(r[2]), str(r[3])] for n, r in ranges.items()},
+            'N': int(N), 'colors': ['#4c9be8', HIGHLIGHT, '#5bb774'], 'palette': palette_data()}
+
+
 def network_layers(network):
     """把 ``lib.Sequential`` 的层写成网页能算的列表（丢弃层在推断时是恒等，省略）。"""
     from lib import AvgPool, Convolution, Dropout, Flatten, Linear, MaxPool, ReLU
@@ -307,9 +320,17 @@ def _cam(explorer):
     return explorer_block('cam', config)
 
 
+def _cost(explorer):
+    sliders = {name: getattr(explorer, name) for name in ('C', 'F', 'k', 'stride', 'padding', 'H')}
+    config = cost_config({n: w.value for n, w in sliders.items()},
+                         {n: (w.min, w.max, w.step, w.description) for n, w in sliders.items()})
+    return explorer_block('cost', config)
+
+
 PAGE_EXPLORERS = {'KernelExplorer': _kernel, 'GalleryExplorer': _gallery, 'Im2colExplorer': _im2col,
                   'FeatureMapExplorer': _feature_map, 'PoolingExplorer': _pooling,
-                  'BackwardExplorer': _backward, 'DeepStackExplorer': _deep_stack, 'CAMExplorer': _cam}
+                  'BackwardExplorer': _backward, 'DeepStackExplorer': _deep_stack, 'CAMExplorer': _cam,
+                  'CostExplorer': _cost}
 
 
 def page_html(explorer):

@@ -206,3 +206,59 @@ def test_cam_matches_lib(driver, tmp_path, digits):
     assert state(driver, div)['chosen'] == 4
     assert report('类激活图查看器', diffs) < 1e-4
     assert console_errors(driver) == []
+
+
+# ---- 第 6 章 卷积代价（网页按公式算，lib.summary 数出来） ----
+
+COST_SETTINGS = [dict(C=3, F=8, k=3, stride=1, padding=1, H=32),
+                 dict(C=16, F=4, k=5, stride=2, padding=0, H=20),
+                 dict(C=64, F=64, k=11, stride=1, padding=5, H=64),      # 最大的一种
+                 dict(C=1, F=1, k=1, stride=4, padding=0, H=4),          # 最小的一种
+                 dict(C=7, F=13, k=7, stride=3, padding=2, H=29),
+                 dict(C=64, F=32, k=1, stride=1, padding=0, H=56)]
+
+
+def test_cost_matches_lib(driver, tmp_path):
+    from selenium.webdriver.common.keys import Keys
+
+    v6 = pytest.importorskip('lib.viz.ch6_channels', reason='第 6 章（lib.viz.ch6_channels）还没合并进来')
+    widget = v6.CostExplorer()
+    div = open_explorer(driver, tmp_path, web.page_html(widget), 'cost')
+    check_controls(driver, div)
+    for name in ('C', 'F', 'k', 'stride', 'padding', 'H'):   # 滑块的范围与控件相同
+        control, slider = getattr(widget, name), role(div, name)[0]
+        assert [slider.get_attribute(a) for a in ('min', 'max', 'step')] == \
+            [str(control.min), str(control.max), str(control.step)]
+    diffs = []
+    keys = ('input_shape', 'weight_shape', 'output_shape', 'parameters', 'multiply_adds', 'input_bytes',
+            'activation_bytes', 'columns_bytes')
+    for values in COST_SETTINGS:
+        for name, value in values.items():
+            set_value(driver, role(div, name)[0], value)
+        shown = state(driver, div)
+        expected = v6.cost_state(**values)                     # lib.summary 数的
+        assert shown['valid']
+        for key in keys:
+            a, b = np.array(shown[key]), np.array(expected[key])
+            diffs.append(float(np.abs(a - b).max()))
+            assert np.array_equal(a, b), (values, key, shown[key], expected[key])
+        text = role(div, 'multiply-adds')[0].text
+        assert text.endswith(f"= {expected['multiply_adds']:,}"), text
+        assert role(div, 'parameters')[0].text.endswith(f"= {expected['parameters']:,}")
+    # 卷积核大于填充后的输入：与控件一样给出提示，数字停在上一个有效的设置
+    set_value(driver, role(div, 'H')[0], 4)
+    set_value(driver, role(div, 'padding')[0], 0)
+    set_value(driver, role(div, 'k')[0], 7)
+    shown = state(driver, div)
+    assert shown['valid'] is False and '大于填充后的输入 4' in role(div, 'message')[0].text
+    # 键盘：方向键调滑块（k 的步长是 2）
+    set_value(driver, role(div, 'k')[0], 3)
+    role(div, 'k')[0].send_keys(Keys.ARROW_RIGHT)
+    shown = state(driver, div)
+    assert shown['k'] == 5 and shown['valid'] is False
+    role(div, 'H')[0].send_keys(Keys.ARROW_RIGHT)
+    shown = state(driver, div)
+    assert shown['valid'] and shown['H'] == 5 and shown['output_shape'] == list(v6.cost_state(
+        shown['C'], shown['F'], 5, shown['stride'], 0, 5)['output_shape'])
+    assert report('卷积代价探索器', diffs) == 0
+    assert console_errors(driver) == []
