@@ -255,7 +255,7 @@ def test_cost_matches_lib(driver, tmp_path):
     set_value(driver, role(div, 'k')[0], 3)
     role(div, 'k')[0].send_keys(Keys.ARROW_RIGHT)
     shown = state(driver, div)
-    assert shown['k'] == 5 and shown['valid'] is False
+    assert shown['requested']['k'] == 5 and shown['valid'] is False and shown['k'] == 3
     role(div, 'H')[0].send_keys(Keys.ARROW_RIGHT)
     shown = state(driver, div)
     assert shown['valid'] and shown['H'] == 5 and shown['output_shape'] == list(v6.cost_state(
