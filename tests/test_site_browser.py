@@ -6,7 +6,7 @@
    也不访问 127.0.0.1 / localhost 以外的任何主机（data:、blob: 网址不算）。
 2. 章节里的公式已由 MathJax 排好（有 mjx-container），正文里看不到 $…$、\\(…\\) 之类的 TeX 原文。
 3. 剩下的 jshtml 动画能播放，播放器里没有英文；第 1、2 章不再有与探索器重复的动画。
-4. 页内探索器在控件的位置（第 1–4 章），算出的数与 lib 一致；第 4 章“写一个数字”用构建时训练的网络，
+4. 页内探索器在控件的位置（第 1–7 章），算出的数与 lib 一致；第 4 章“写一个数字”用构建时训练的网络，
    把测试数字重写成笔画，认对“1”和“0”，概率与 lib 的前向传播一致。
 5. 中文搜索：search.html?q=术语 的结果里有讲这个术语的章节。
 6. 引言与各章的整页截图存到 _build/screenshots/，供人检查排版与中文字形。
@@ -395,6 +395,70 @@ def test_book_explorers_match_lib(driver, site):
     worst['池化探索器'] = float(np.abs(np.reshape(state['pooled'], expected['pooled'].shape)
                                     - expected['pooled']).max())
     print('\n书里的探索器与 lib 的最大差：' + '；'.join(f'{k} {v:.2e}' for k, v in worst.items()))
+    assert max(worst.values()) < 1e-4
+    assert page_errors(driver, site) == []
+
+
+@pytest.mark.browser
+def test_book_explorers_ch5_to_7_match_lib(driver, site):
+    """第 5–7 章页面里的探索器：反向传播的“谁读谁”、深网络的逐层统计量（lib 重算）、类激活图的
+    softmax 与放大（lib 的公式）、卷积代价（lib.summary）。"""
+    from lib.viz import ch5_backward as v5
+    from lib.viz import ch7_modern as v7
+
+    images, labels = lib.load_digits()
+    worst = {}
+    backward = explorers_on(driver, site, 'chapters/05_backward_as_convolution')['backward']
+    mismatches = 0
+    settings = [(2, 'input', 3, 3), (2, 'input', 4, 5), (1, 'output', 4, 0), (2, 'output', 1, 2)]
+    for stride, mode, row, col in settings:
+        backward.find_element('css selector', f'[data-role="stride"][value="{stride}"]').click()
+        backward.find_element('css selector', f'[data-role="mode"][value="{mode}"]').click()
+        set_value(driver, role(backward, 'row')[0], row)
+        set_value(driver, role(backward, 'col')[0], col)
+        state = driver.execute_script('return arguments[0].explorerState', backward)
+        expected = v5.backward_state(7, 3, stride, mode, row, col)
+        shown = {(r[0], r[1]): (None if r[2] is None else (r[2], r[3])) for r in state['outputs']}
+        mismatches += shown != expected['outputs']
+        shown = {(r[0], r[1]): (None if r[2] is None else (r[2], r[3])) for r in state['inputs']}
+        mismatches += shown != expected['inputs']
+    worst['反向传播探索器（不一致的像素集）'] = float(mismatches)
+
+    modern = explorers_on(driver, site, 'chapters/07_modern_blocks')
+    stack = modern['deepstack']
+    stack.find_element('css selector', '[data-role="blocks"][value="8"]').click()
+    role(stack, 'shortcut')[0].click()                  # 平坦 + 批归一化
+    state = driver.execute_script('return arguments[0].explorerState', stack)
+    assert (state['batchnorm'], state['shortcut'], state['blocks']) == (True, False, 8)
+    expected = v7.stack_statistics(images[:16], labels[:16], 8, 8, True, False, seed=0)
+    worst['深网络探索器'] = max(float(np.abs(np.array(state[k]) - expected[k]).max())
+                           for k in ('activation_std', 'activation_grad', 'weight_grad'))
+
+    cam = modern['cam']
+    config = driver.execute_script(CONFIG, cam)
+    set_value(driver, role(cam, 'digit')[0], 3)
+    set_value(driver, role(cam, 'target')[0], 5)
+    state = driver.execute_script('return arguments[0].explorerState', cam)
+    scores = floats(config['scores']).reshape(-1, 10)[3].astype(np.float64)
+    p = np.exp(scores - scores.max())
+    big = v7.upsample(np.maximum(np.reshape(state['cam'], (config['h'], config['w'])), 0), 28)
+    worst['类激活图查看器'] = max(float(np.abs(np.array(state['probabilities']) - p / p.sum()).max()),
+                             float(np.abs(np.array(state['overlay']) - (big / big.max()).ravel()).max()),
+                             abs(state['mean'] + config['bias'][5] - scores[5]))
+    assert state['chosen'] == 5
+
+    if (HTML / 'chapters' / '06_channels_and_cost.html').is_file():
+        from lib.viz import ch6_channels as v6
+
+        cost = explorers_on(driver, site, 'chapters/06_channels_and_cost')['cost']
+        values = dict(C=16, F=4, k=5, stride=2, padding=0, H=20)
+        for name, value in values.items():
+            set_value(driver, role(cost, name)[0], value)
+        state = driver.execute_script('return arguments[0].explorerState', cost)
+        expected = v6.cost_state(**values)
+        worst['卷积代价探索器'] = float(max(abs(state[k] - expected[k])
+                                      for k in ('parameters', 'multiply_adds', 'activation_bytes')))
+    print('\n第 5–7 章的探索器与 lib 的最大差：' + '；'.join(f'{k} {v:.2e}' for k, v in worst.items()))
     assert max(worst.values()) < 1e-4
     assert page_errors(driver, site) == []
 

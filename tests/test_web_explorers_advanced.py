@@ -108,7 +108,7 @@ def test_backward_matches_lib(driver, tmp_path):
     shown = state(driver, div)
     assert [tuple(o[:2]) for o in shown['outputs']] == [(1, 1)]
     assert [c.get_attribute('data-level') for c in role(div, 'dy')].count('1') == 1
-    assert len(div.find_elements('css selector', '[data-role="dilated"].bx-hit')) == 9
+    assert len(div.find_elements('css selector', '[data-role="dilated"].bx-box')) == 9
     assert '1 个输出读了它' in ' '.join(c.text for c in div.find_elements('css selector', 'caption'))
     # 鼠标：点 dY 的格子就换成“选输出像素”
     role(div, 'dy')[4].click()                      # 3×3 输出里的 (1, 1)

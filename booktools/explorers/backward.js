@@ -77,8 +77,15 @@
           const level = levels.get(`${i},${j}`) || 0, c = rgb[level];
           const inBox = box && i >= box[0] && i < box[0] + box[2] && j >= box[1] && j < box[1] + box[3];
           const td = el('td', {'data-role': role, 'data-level': level, 'data-row': i, 'data-col': j,
-            class: inBox ? 'bx-hit' : '', text: labels.get(`${i},${j}`) || ''});
+            class: inBox ? 'bx-box' : '', text: labels.get(`${i},${j}`) || ''});
           Object.assign(td.style, {background: colour.rgb(c), color: colour.text(c)});
+          if (inBox) {                                    // 框：只画外沿，深色（选中的格子本身是橙色）
+            const edge = '3px solid #222';
+            if (i === box[0]) td.style.borderTop = edge;
+            if (i === box[0] + box[2] - 1) td.style.borderBottom = edge;
+            if (j === box[1]) td.style.borderLeft = edge;
+            if (j === box[1] + box[3] - 1) td.style.borderRight = edge;
+          }
           if (pick) {
             td.style.cursor = 'pointer';
             td.addEventListener('click', () => pick(i, j));
