@@ -26,7 +26,7 @@
 .book-explorer label{display:inline-flex;align-items:center;gap:6px;flex-wrap:wrap}
 .book-explorer fieldset{border:1px solid #bbb;border-radius:4px;padding:2px 8px 6px;margin:0}
 .book-explorer legend{font-size:13px;padding:0 4px}
-.book-explorer fieldset label+label{margin-left:12px}
+.book-explorer fieldset label{margin-right:12px}
 .book-explorer figure{margin:0;max-width:100%}
 .book-explorer figcaption,.book-explorer .bx-title{font-size:13px;color:#333;margin:0 0 4px}
 .book-explorer canvas{display:block;max-width:100%;height:auto;border:1px solid #999;image-rendering:pixelated}
