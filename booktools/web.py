@@ -4,18 +4,20 @@
 + 共用的小模块 ``explorers/common.js``（画矩阵、色阶、带标签的控件、与 lib 同样定义的卷积/池化/线性层）
 + 这个探索器自己的 ``explorers/<kind>.js``。数据都来自 lib：数字来自 ``lib.load_digits()``，
 卷积核预设来自 ``lib.viz.kernels.KERNELS``，颜色来自 ``lib.viz.style.palette_data()``，训练好的网络的权重
-来自构建时执行的章节（所以不是手工提交的文件）。
+来自构建时执行的章节（所以不是手工提交的文件）。控件取值很少、每一种都要训练或前向的（第 7 章的深网络
+统计量、类激活图），在构建时用 lib 把每一种都算好写进配置，网页只负责选择与显示。
 
 笔记本里的控件（``lib.viz.explorer.Explorer`` 的子类）在显示时同时给出两种表示：JupyterLab 显示
 ipywidgets 控件，在线书（myst-nb，见 _config.yml 的 ``nb_mime_priority_overrides``）显示这里生成的
 页内探索器，二者用同样的数据：``page_html(explorer)``。
 
-给新的一章加一个页内探索器（第 5–7 章）：
+给新的一章加一个页内探索器：
 1. 写 ``booktools/explorers/<kind>.js``：``bookExplorer.register('<kind>', (div, config, ui) => {…})``，
    用 ``ui`` 里的控件与画图函数搭界面，把显示的数字放进 ``div.explorerState`` 供测试读取；
 2. 在这里写 ``<kind>_config(…)``（返回可 ``json.dumps`` 的 dict），并在 ``PAGE_EXPLORERS`` 里把控件的类名
    映射到一个从控件实例取数据的函数；
-3. 在 tests/test_web_explorers.py 里加一个浏览器测试：改控件，读 ``explorerState``，与 lib 对照。
+3. 在 tests/test_web_explorers.py（第 1–4 章）或 tests/test_web_explorers_advanced.py（第 5–7 章）里
+   加一个浏览器测试：改控件，读 ``explorerState``，与 lib 对照。
 """
 
 import base64
