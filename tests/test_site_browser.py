@@ -270,6 +270,9 @@ EXPLORERS_BY_PAGE = {
     'chapters/05_backward_as_convolution': ['backward'],
     'chapters/07_modern_blocks': ['deepstack', 'cam'],
 }
+# 第 6 章与它的卷积代价探索器（在第 6 章合并进书之前，这一页还不存在）
+if (HTML / 'chapters' / '06_channels_and_cost.html').is_file():
+    EXPLORERS_BY_PAGE['chapters/06_channels_and_cost'] = ['cost']
 
 SET_VALUE = ("arguments[0].value = arguments[1];"
              "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));")
