@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HTML = Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html'))  # 可指向别处构建的书
 SCREENSHOTS = HTML.parent / 'screenshots'
 CHAPTERS = ['chapters/01_convolution_intuition', 'chapters/02_im2col', 'chapters/03_training',
-            'chapters/04_pooling', 'chapters/05_backward_as_convolution', 'chapters/07_modern_blocks']
+            'chapters/04_pooling', 'chapters/05_backward_as_convolution', 'chapters/06_channels_and_cost',
+            'chapters/07_modern_blocks']
 EXPLORER_PAGE = 'chapters/01_convolution_intuition'
 LOCAL_HOSTS = {'127.0.0.1', 'localhost'}
 WAIT = 30            # 秒：页面、MathJax、搜索结果的最长等待
@@ -268,11 +269,9 @@ EXPLORERS_BY_PAGE = {
     'chapters/03_training': ['featuremap'],
     'chapters/04_pooling': ['pooling', 'digit'],
     'chapters/05_backward_as_convolution': ['backward'],
+    'chapters/06_channels_and_cost': ['cost'],
     'chapters/07_modern_blocks': ['deepstack', 'cam'],
 }
-# 第 6 章与它的卷积代价探索器（在第 6 章合并进书之前，这一页还不存在）
-if (HTML / 'chapters' / '06_channels_and_cost.html').is_file():
-    EXPLORERS_BY_PAGE['chapters/06_channels_and_cost'] = ['cost']
 
 SET_VALUE = ("arguments[0].value = arguments[1];"
              "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));")
@@ -407,6 +406,7 @@ def test_book_explorers_ch5_to_7_match_lib(driver, site):
     """第 5–7 章页面里的探索器：反向传播的“谁读谁”、深网络的逐层统计量（lib 重算）、类激活图的
     softmax 与放大（lib 的公式）、卷积代价（lib.summary）。"""
     from lib.viz import ch5_backward as v5
+    from lib.viz import ch6_channels as v6
     from lib.viz import ch7_modern as v7
 
     images, labels = lib.load_digits()
@@ -450,17 +450,14 @@ def test_book_explorers_ch5_to_7_match_lib(driver, site):
                              abs(state['mean'] + config['bias'][5] - scores[5]))
     assert state['chosen'] == 5
 
-    if (HTML / 'chapters' / '06_channels_and_cost.html').is_file():
-        from lib.viz import ch6_channels as v6
-
-        cost = explorers_on(driver, site, 'chapters/06_channels_and_cost')['cost']
-        values = dict(C=16, F=4, k=5, stride=2, padding=0, H=20)
-        for name, value in values.items():
-            set_value(driver, role(cost, name)[0], value)
-        state = driver.execute_script('return arguments[0].explorerState', cost)
-        expected = v6.cost_state(**values)
-        worst['卷积代价探索器'] = float(max(abs(state[k] - expected[k])
-                                      for k in ('parameters', 'multiply_adds', 'activation_bytes')))
+    cost = explorers_on(driver, site, 'chapters/06_channels_and_cost')['cost']
+    values = dict(C=16, F=4, k=5, stride=2, padding=0, H=20)
+    for name, value in values.items():
+        set_value(driver, role(cost, name)[0], value)
+    state = driver.execute_script('return arguments[0].explorerState', cost)
+    expected = v6.cost_state(**values)
+    worst['卷积代价探索器'] = float(max(abs(state[k] - expected[k])
+                                  for k in ('parameters', 'multiply_adds', 'activation_bytes')))
     print('\n第 5–7 章的探索器与 lib 的最大差：' + '；'.join(f'{k} {v:.2e}' for k, v in worst.items()))
     assert max(worst.values()) < 1e-4
     assert page_errors(driver, site) == []

@@ -221,7 +221,7 @@ COST_SETTINGS = [dict(C=3, F=8, k=3, stride=1, padding=1, H=32),
 def test_cost_matches_lib(driver, tmp_path):
     from selenium.webdriver.common.keys import Keys
 
-    v6 = pytest.importorskip('lib.viz.ch6_channels', reason='第 6 章（lib.viz.ch6_channels）还没合并进来')
+    from lib.viz import ch6_channels as v6
     widget = v6.CostExplorer()
     div = open_explorer(driver, tmp_path, web.page_html(widget), 'cost')
     check_controls(driver, div)

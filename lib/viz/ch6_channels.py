@@ -7,7 +7,7 @@
   C 个输入通道叠成一个体，F 个卷积核各是一个 C×k×k 的体，每个输出数是一个窗口体与一个卷积核体的
   逐元素乘积之和再加偏置；动画逐个输出位置播放（在线书用它）。
 * ``cost_state``、``CostFigure``、``CostExplorer``：选 C、F、k、步幅、填充、H，看三个体的形状
-  与参数、乘加、激活内存（ipywidgets）；``cost_table`` 是给在线书的静态表。
+  与参数、乘加、激活内存（ipywidgets；在线书里是页内探索器）；``cost_table`` 是几个典型设置的静态表。
 * ``time_algorithms``、``matmul_gflops``、``timing_figure``：在本机给四种算法计时并画图。
 """
 
@@ -213,7 +213,7 @@ class CostFigure:
 class CostExplorer(Explorer):
     """卷积代价探索器（ipywidgets）：选 C、F、k、步幅、填充与 H，看三个体与参数、乘加、内存。
 
-    需要在 Jupyter 里运行；在线书用 ``cost_table`` 与 ``channels_animation`` 代替。
+    需要在 Jupyter 里运行；在线书在同一位置显示页内探索器（``booktools/explorers/cost.js``）。
     控件都是公开属性：``C``、``F``、``k``、``stride``、``padding``、``H``；
     ``state`` 是 ``cost_state`` 的结果。
     """
@@ -247,7 +247,7 @@ class CostExplorer(Explorer):
 
 
 def cost_table(settings):
-    """静态表（在线书用）：每个设置一行，形状、参数、乘加、激活与窗口矩阵的字节数。"""
+    """静态表：每个设置一行，形状、参数、乘加、激活与窗口矩阵的字节数。"""
     rows = []
     for values in settings:
         s = cost_state(**values)
