@@ -1,9 +1,9 @@
 /* 第 5 章 反向传播探索器（与 lib.viz.ch5_backward.BackwardExplorer 相同）：size×size 输入、k×k 卷积核、
- * 不补零的卷积，步幅 1 或 2。前向时输出 (i, j) 读输入 (i·s + m, j·s + n)，乘权重 (m, n)。
+ * 不填充的卷积，步幅 1 或 2。前向时输出 (i, j) 读输入 (i·s + m, j·s + n)，乘权重 (m, n)。
  *   选输出像素：它的梯度 dY[i, j] 到达窗口里的 k² 个输入像素和全部 k² 个权重；
  *   选输入像素 (p, q)：读它的输出是满足 p = i·s + m、q = j·s + n 的 (i, j)，
- *   也就是膨胀（插 0）并补零的 dY 上，翻转的卷积核在 (p, q) 处盖住的非零元素。
- * 四张格子表：输入 X、卷积核 W（权重记作 a、b、c……）、dY、膨胀并补零的 dY；底色：普通、被牵连、选中。
+ *   也就是膨胀（插 0）并填充的 dY 上，翻转的卷积核在 (p, q) 处盖住的非零元素。
+ * 四张格子表：输入 X、卷积核 W（权重记作 a、b、c……）、dY、膨胀并填充的 dY；底色：普通、被牵连、选中。
  * 点 X 的格子选输入像素，点 dY 的格子选输出像素（键盘用“看什么”与行、列滑块）。
  * 配置：{size, k, stride, mode, row, col, modes: {input: 说明, output: 说明}, names: [k·k 个权重名],
  *        cell_colors: [普通, 被牵连, 选中], palette}
@@ -118,11 +118,11 @@
       // dY
       const yLabels = labelsOf(g.outputs);
       const yTitle = m === 'output' ? `dY：选中输出 (${g.row}, ${g.col})` : `dY：${yLabels.size} 个输出读了它（步幅 ${s}）`;
-      // 膨胀并补零的 dY：数字是输出的行列；选输入像素时框出翻转的卷积核
+      // 膨胀并填充的 dY：数字是输出的行列；选输入像素时框出翻转的卷积核
       const side = (out - 1) * s + 1 + 2 * (k - 1);
       const dLevels = new Map([...g.dilated].map(([key, v]) => [key, g.outputs.has(g.key(v[2], v[3])) ? 2 : 1]));
       const dLabels = new Map([...g.dilated].map(([key, v]) => [key, `${v[2]}${v[3]}`]));
-      let box = null, dTitle = '膨胀、补零的 dY（数字是输出的行列）';
+      let box = null, dTitle = '膨胀、填充的 dY（数字是输出的行列）';
       if (m === 'input') {
         const [p, q] = g.window;
         for (let u = 0; u < k; u++) {
@@ -132,7 +132,7 @@
           }
         }
         box = [p, q, k, k];
-        dTitle = '膨胀、补零的 dY；框里是翻转的 W';
+        dTitle = '膨胀、填充的 dY；框里是翻转的 W';
       }
       const pickInput = (i, j) => select('input', i, j), pickOutput = (i, j) => select('output', i, j);
       panels.replaceChildren(

@@ -2,7 +2,7 @@
  * 步幅 s、填充 p 与输入边长 H，看三个体（输入、F 个卷积核、输出）的形状，以及 lib.summary 数的三本账：
  *   输出边长 H′ = ⌊(H + 2p − k) / s⌋ + 1（与 lib.output_size 相同）
  *   参数 F·C·k² + F，乘加 N·F·C·k²·H′·W′，输出（激活）N·F·H′·W′·4 字节（float32），
- *   im2col 的列矩阵 N·C·k²·H′·W′·4 字节，输入 N·C·H·H·4 字节。N = 1。
+ *   im2col 的窗口矩阵 N·C·k²·H′·W′·4 字节，输入 N·C·H·H·4 字节。N = 1。
  * 配置：{values: {C, F, k, stride, padding, H}, ranges: {名字: [min, max, step, 标签]}, N, colors: [输入, 卷积核, 输出], palette}
  * explorerState：{C, F, k, stride, padding, H, N, valid, input_shape, weight_shape, output_shape, parameters,
  *                 multiply_adds, input_bytes, activation_bytes, columns_bytes}
@@ -105,7 +105,7 @@
         ...item('参数 F·C·k² + F', `${F}·${s.C}·${s.k}² + ${F} = ${thousands(s.parameters)}`, 'parameters'),
         ...item('乘加 N·F·C·k²·H′·W′', `${N}·${F}·${s.C}·${s.k}²·${Ho}·${Wo} = ${thousands(s.multiply_adds)}`, 'multiply-adds'),
         ...item('输出（激活）', `${thousands(s.activation_bytes)} 字节（${thousands(s.activation_bytes / 4)} 个 float32）`, 'activation'),
-        ...item('im2col 的列矩阵', `${thousands(s.columns_bytes)} 字节（输入 ${thousands(s.input_bytes)} 字节）`, 'columns'));
+        ...item('im2col 的窗口矩阵', `${thousands(s.columns_bytes)} 字节（输入 ${thousands(s.input_bytes)} 字节）`, 'columns'));
       last = s;
       div.explorerState = s;
     }
