@@ -141,9 +141,17 @@ def reference_backward(x, weight, grad_out, stride, padding):
     return x_tensor.grad, layer.weight.grad, layer.bias.grad
 
 
-def check_backward_case(fn, case, rng):
+def typical_backward_mistakes(case, x, weight, grad_out):
+    """反向传播的典型错误：(dx 的, dw 的) 诊断函数列表。这里只有一条：重叠处的梯度没有相加。"""
+    return [overlaps_not_added(case)], []
+
+
+def check_backward_case(fn, case, rng, mistakes=typical_backward_mistakes):
     """在一个情形上检查 ``(dx, dw, db)``：形状、梯度检验、与 lib.Convolution 的反向传播比较，
-    最后省略取默认值的 stride、padding 再调用一次。"""
+    最后省略取默认值的 stride、padding 再调用一次。
+
+    ``mistakes(case, x, weight, grad_out)`` 返回 (dx 的, dw 的) 典型错误的诊断函数列表；
+    第 5 章的循环版反向传播用它加上自己的几条（忘了步幅、忘了裁掉填充）。"""
     __tracebackhide__ = True
     x = rng.standard_normal(case.x_shape)
     weight = rng.standard_normal((case.F, case.C, case.k, case.k))
@@ -161,11 +169,11 @@ def check_backward_case(fn, case, rng):
 
     numeric = [numerical_gradient(loss, array) for array in (x, weight, bias)]   # 就地扰动，用完恢复
     expected = reference_backward(x, weight, grad_out, case.stride, case.padding)
-    mistakes = ([overlaps_not_added(case)], [], [])                          # dx 的典型错误
-    for what, actual, num, exact, known in zip(('dx', 'dw', 'db'), result, numeric, expected, mistakes,
-                                               strict=True):
-        gradient_check(what, label, actual, num, mistakes=known)
-        compare(what, label, exact, actual, mistakes=known)
+    known = (*mistakes(case, x, weight, grad_out), [])                       # db 没有典型错误
+    for what, actual, num, exact, known_here in zip(('dx', 'dw', 'db'), result, numeric, expected, known,
+                                                    strict=True):
+        gradient_check(what, label, actual, num, mistakes=known_here)
+        compare(what, label, exact, actual, mistakes=known_here)
     same_with_defaults('返回的 (dx, dw, db)', fn, label, tuple(result), (x, weight, grad_out),
                        options, DEFAULTS)
 

@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from ..convolution import Convolution, col2im, conv2d_loop, im2col, output_size
+from ..convolution import Convolution, col2im, im2col, output_size
 from ..gradcheck import numerical_gradient
 from ..pooling import MaxPool, pool_windows, pool_windows_adjoint
 from ..tensor import Tensor
 from ..transposed import ConvTranspose, conv2d_backward_loop, transposed_output_size
-from .ch2_im2col import overlaps_not_added
+from .ch2_im2col import check_backward_case, overlaps_not_added
 from .harness import (
     CheckError,
     compare,
@@ -81,9 +81,6 @@ def check_transposed_size(fn, trials=200, seed=0):
 
 # ---- 循环版的卷积反向传播 ----
 
-BACKWARD_DEFAULTS = dict(stride=1, padding=0)
-
-
 def backward_mistakes(case, x, weight, grad_out):
     """循环版反向传播的典型错误，返回 (dx 的, dw 的) 诊断函数列表。"""
     s, p = case.stride, case.padding
@@ -110,51 +107,20 @@ def backward_mistakes(case, x, weight, grad_out):
     return dx_mistakes, dw_mistakes
 
 
-def check_naive_case(fn, case, rng):
-    """一个情形：形状、梯度检验（中心差分，float64）、与 lib.Convolution 的反向传播比较、省略默认参数。"""
-    __tracebackhide__ = True
-    x = rng.standard_normal(case.x_shape)
-    weight = rng.standard_normal((case.F, case.C, case.k, case.k))
-    bias = np.zeros(case.F)
-    grad_out = rng.standard_normal((case.N, case.F, *case.out_shape))
-    label = f'{case}，F={case.F} 个卷积核'
-    options = dict(stride=case.stride, padding=case.padding)
-    result = run(fn, label, x, weight, grad_out, **options)
-    if not isinstance(result, (tuple, list)) or len(result) != 3:
-        length = f'，长度 {len(result)}' if isinstance(result, (tuple, list)) else ''
-        raise CheckError(f'应返回三个数组 (dx, dw, db)，实际返回 {type(result).__name__}{length}')
-
-    def loss():                                     # L = Σ Y ⊙ grad_out，所以 ∂L/∂Y = grad_out
-        return np.sum(conv2d_loop(x, weight, bias, case.stride, case.padding) * grad_out)
-
-    numeric = [numerical_gradient(loss, array) for array in (x, weight, bias)]   # 就地扰动，用完恢复
-    layer = Convolution(case.C, case.F, case.k, case.stride, case.padding).astype(np.float64)
-    layer.weight.data = weight.copy()
-    x_tensor = Tensor(x.copy())
-    layer(x_tensor).backward(grad_out)
-    expected = (x_tensor.grad, layer.weight.grad, layer.bias.grad)
-    mistakes = (*backward_mistakes(case, x, weight, grad_out), [])
-    for what, actual, num, exact, known in zip(('dx', 'dw', 'db'), result, numeric, expected, mistakes,
-                                               strict=True):
-        gradient_check(what, label, actual, num, mistakes=known)
-        compare(what, label, exact, actual, mistakes=known)
-    same_with_defaults('返回的 (dx, dw, db)', fn, label, tuple(result), (x, weight, grad_out), options,
-                       BACKWARD_DEFAULTS)
-
-
 @own_work('conv_backward_naive', im2col, col2im, Convolution.forward, conv2d_backward_loop,
           ConvTranspose.forward)
 def check_conv_backward_naive(fn, trials=8, seed=0):
     """检查 ``fn(x, weight, grad_out, stride=1, padding=0)`` 返回的 ``(dx, dw, db)``。
 
-    每个情形：float64 的中心差分梯度检验（损失 ``L = Σ Y ⊙ grad_out``，Y 由逐像素的
-    ``lib.conv2d_loop`` 算出），再与 ``lib.Convolution`` 的反向传播逐个比较。
+    每个情形由第 2 章的 ``check_backward_case`` 检查：float64 的中心差分梯度检验
+    （损失 ``L = Σ Y ⊙ grad_out``），再与 ``lib.Convolution`` 的反向传播逐个比较；
+    诊断多了循环版的典型错误（``backward_mistakes``）。
     不许调用 im2col、col2im、lib.Convolution、lib.conv2d_backward_loop 与 lib.ConvTranspose：用循环写。
     """
     __tracebackhide__ = True
     rng = np.random.default_rng(seed)
     for case in conv_cases(trials, seed, sizes=range(3, 9)):
-        check_naive_case(fn, case, rng)
+        check_backward_case(fn, case, rng, mistakes=backward_mistakes)
     passed(f'在 {trials} 组随机形状、步幅和填充上通过梯度检验，且与 lib.Convolution 的反向传播一致')
 
 
