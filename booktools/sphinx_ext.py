@@ -12,6 +12,9 @@
 主题与扩展生成的几处标记（``ACCESSIBILITY_FIXES``）：按钮的名字要包含它看得见的文字、图标对读屏软件隐藏、
 英文的名字换成中文、参考文献列表的条目用 ``listitem`` 角色。
 
+样式：``course.css`` 让单元格的文字输出像 JupyterLab 一样折行（在 ``config-inited`` 时与 MathJax
+一起复制进静态目录）。
+
 另外清理页面脚本：在线书里没有内核，控件（滑块、进度条）的输出已从页面移除，
 myst-nb 仍会把执行时记录的控件状态（每页上百 KB 的 JSON）嵌进页面，这里把它删掉。
 
@@ -25,6 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SEARCH_TERMS = HERE / 'search_terms.txt'
+COURSE_CSS = HERE / 'course.css'        # 本书的样式补充（输出折行），见文件里的说明
 
 
 def mathjax_source():
@@ -51,6 +55,7 @@ def copy_mathjax(target):
 def on_config_inited(app, config):
     static = Path(app.outdir).parent / 'offline_static'
     copy_mathjax(static)
+    shutil.copy2(COURSE_CSS, static / COURSE_CSS.name)
     config.html_static_path = [*config.html_static_path, str(static)]
     config.mathjax_path = 'mathjax/tex-chtml.js'
     options = dict(config.html_search_options or {})
@@ -112,6 +117,7 @@ def fix_accessibility(app, exception):
 
 def setup(app):
     app.connect('config-inited', on_config_inited)
+    app.add_css_file(COURSE_CSS.name)
     app.connect('build-finished', fix_accessibility)
     app.connect('html-page-context', clean_scripts, priority=900)  # 在 myst-nb 添加之后
     return {'parallel_read_safe': True, 'parallel_write_safe': True}

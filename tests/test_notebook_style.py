@@ -1,11 +1,13 @@
 """章节笔记本的两条阅读约定（新的章节自动纳入）：
 
-* 代码单元格每行不超过 88 个字符：书页的默认宽度下不出现横向滚动条，行末的注释不会藏起来。
+* 代码单元格每行不超过 88 列（汉字、全角标点算 2 列，和终端一样）：书页的默认宽度下不出现横向滚动条，
+  行末的注释不会藏起来。88 列是在浏览器里量出来的，见 tests/test_code_width.py。
 * 每道练习的标题前面都标着难度（★ / ★★ / ★★★）和题型（概念 / 编程 / 证明），例如
   ``{exercise} ★ 概念：输出尺寸``。
 """
 
 import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -13,14 +15,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / 'chapters').glob('*.ipynb'))
-MAX_LINE = 88
+MAX_COLUMNS = 88
 TITLE = re.compile(r'^```\{exercise\}\s*(.*)$', re.MULTILINE)
 LABEL = re.compile(r'^(★{1,3}) (概念|编程|证明)：\S')
 
 
+def columns(line):
+    """一行在等宽字体里占几列：东亚宽字符（汉字、全角标点）算 2 列，其余算 1 列。"""
+    return sum(2 if unicodedata.east_asian_width(char) in 'WF' else 1 for char in line)
+
+
 def long_lines(nb):
-    return [(index, len(line), line) for index, cell in enumerate(nb.cells) if cell.cell_type == 'code'
-            for line in cell.source.split('\n') if len(line) > MAX_LINE]
+    return [(index, columns(line), line) for index, cell in enumerate(nb.cells) if cell.cell_type == 'code'
+            for line in cell.source.split('\n') if columns(line) > MAX_COLUMNS]
 
 
 def unlabelled_exercises(nb):
@@ -32,8 +39,8 @@ def unlabelled_exercises(nb):
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
 def test_code_lines_fit_the_page(path):
     found = long_lines(nbformat.read(path, as_version=4))
-    assert not found, f'{path.name} 里有超过 {MAX_LINE} 个字符的代码行：\n' + '\n'.join(
-        f'  第 {index} 个单元格（{length} 个字符）：{line}' for index, length, line in found)
+    assert not found, f'{path.name} 里有超过 {MAX_COLUMNS} 列的代码行（汉字算 2 列）：\n' + '\n'.join(
+        f'  第 {index} 个单元格（{width} 列）：{line}' for index, width, line in found)
 
 
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=lambda p: p.name)
@@ -45,10 +52,11 @@ def test_every_exercise_has_difficulty_and_kind(path):
 def test_the_checks_can_fail():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell('x = 1  # ' + '很长的注释' * 20),
+                nbformat.v4.new_code_cell('y = 2  # ' + '四十个汉字' * 8 + '\n' + 'z' * 88),
                 nbformat.v4.new_markdown_cell('```{exercise} 没有标记\n:label: a\n```'),
                 nbformat.v4.new_markdown_cell('```{exercise} ★★ 只有难度\n:label: b\n```'),
                 nbformat.v4.new_markdown_cell('```{exercise} ★★★ 证明：两样都有\n:label: c\n```')]
-    assert [index for index, _, _ in long_lines(nb)] == [0]
+    assert [(index, width) for index, width, _ in long_lines(nb)] == [(0, 209), (1, 89)]   # 汉字算 2 列
     titles, missing = unlabelled_exercises(nb)
     assert len(titles) == 3 and missing == ['没有标记', '★★ 只有难度']
 
