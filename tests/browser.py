@@ -7,6 +7,10 @@
 * ``write_page(path, body, title)``：把一段 HTML 包成最小的 UTF-8 页面写进文件，返回 file:// 网址。
 * ``serve(directory)``：在 127.0.0.1 上提供一个目录（with 语句里有效），给出网站根网址。
 * ``emulate_phone(driver)`` / ``stop_emulation(driver)``：像手机（390×844、触屏）那样排版。
+* ``BOOKS``、``book_pages(html)``、``require_book(html)``：构建好的书与学生版书的位置（环境变量
+  ``BOOK_HTML``、``STUDENT_BOOK_HTML`` 可改）、书里 _static 以外的全部页面、书还没构建时跳过（CI 里失败）。
+* ``role(element, name)`` / ``set_value(driver, element, value)``：找页内探索器里 ``data-role`` 为
+  name 的元素；像用户那样改输入框。
 
 缺浏览器时的规则：环境变量 ``CI`` 为 ``'true'`` 时测试失败（CI 必须真的跑浏览器测试），
 否则跳过，并说明要装什么。
@@ -23,6 +27,11 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+BOOKS = {
+    'book': Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html')),
+    'student_book': Path(os.environ.get('STUDENT_BOOK_HTML', ROOT / '_build' / 'student_book' / 'html')),
+}
 CHROMIUM = os.environ.get('CHROMIUM_BINARY', '/usr/bin/chromium')
 CHROMEDRIVER = os.environ.get('CHROMEDRIVER', '/usr/bin/chromedriver')
 INSTALL_HINT = ('请安装 Debian 的 chromium 与 chromium-driver'
@@ -134,3 +143,30 @@ def emulate_phone(driver, width=390, height=844, scale=2):
 def stop_emulation(driver):
     driver.execute_cdp_cmd('Emulation.clearDeviceMetricsOverride', {})
     driver.execute_cdp_cmd('Emulation.setTouchEmulationEnabled', {'enabled': False})
+
+
+def role(element, name):
+    """element 里 ``data-role`` 为 name 的全部元素（页内探索器用它标出各个部件）。"""
+    return element.find_elements('css selector', f'[data-role="{name}"]')
+
+
+def set_value(driver, element, value):
+    """像用户那样改输入框：设 value，再发出 input 事件。"""
+    driver.execute_script("arguments[0].value = arguments[1];"
+                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+                          element, str(value))
+
+
+def book_pages(html):
+    """构建好的书 html 里 _static 以外的全部页面（相对路径，带 .html）。"""
+    return sorted(str(p.relative_to(html)) for p in Path(html).rglob('*.html')
+                  if '_static' not in p.relative_to(html).parts)
+
+
+def require_book(html):
+    """书还没构建时：CI（环境变量 CI=true）里让测试失败，本地则跳过。"""
+    if not (Path(html) / 'index.html').is_file():
+        message = f'没有找到 {html}：先运行 make book 与 make student-book（make test 会自动先构建）'
+        if os.environ.get('CI') == 'true':
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)

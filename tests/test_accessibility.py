@@ -12,13 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-from browser import make_driver, missing_browser, serve
+from browser import BOOKS, ROOT, book_pages, make_driver, missing_browser, require_book, serve
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOKS = {
-    'book': Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html')),
-    'student_book': Path(os.environ.get('STUDENT_BOOK_HTML', ROOT / '_build' / 'student_book' / 'html')),
-}
 AXE = Path(os.environ.get('AXE_CORE', ROOT / '.venv' / 'axe-core' / 'axe.min.js'))
 SERIOUS = ('serious', 'critical')
 
@@ -29,11 +24,6 @@ axe.run(document, {resultTypes: ['violations']}).then(
                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))),
   e => done([{id: 'axe-error', impact: 'critical', nodes: 1, targets: [String(e)]}]));
 """
-
-
-def pages(html):
-    return sorted(str(p.relative_to(html)) for p in html.rglob('*.html')
-                  if '_static' not in p.relative_to(html).parts)
 
 
 @pytest.fixture(scope='module')
@@ -51,7 +41,7 @@ def audit(driver, html):
     source = AXE.read_text(encoding='utf-8')
     results = {}
     with serve(html) as site:
-        for page in pages(html):
+        for page in book_pages(html):
             driver.get(f'{site}{page}')
             driver.execute_script(source)
             results[page] = driver.execute_async_script(RUN_AXE)
@@ -73,11 +63,7 @@ def summary(results):
 @pytest.mark.parametrize('book', list(BOOKS))
 def test_no_serious_accessibility_violations(driver, book):
     html = BOOKS[book]
-    if not (html / 'index.html').is_file():
-        message = f'没有找到 {html}：先运行 make book / make student-book'
-        if os.environ.get('CI') == 'true':
-            pytest.fail(message)
-        pytest.skip(message)
+    require_book(html)
     results = audit(driver, html)
     print(f'\naxe-core：{book}（{len(results)} 页）')
     for rule, (impact, n_pages, nodes) in sorted(summary(results).items()):

@@ -16,18 +16,10 @@
 书的位置：``BOOK_HTML``（默认 _build/html）与 ``STUDENT_BOOK_HTML``（默认 _build/student_book/html）。
 """
 
-import os
-from pathlib import Path
-
 import pytest
-from browser import make_driver, serve
+from browser import BOOKS, book_pages, make_driver, require_book, serve
 from test_notebook_style import MAX_COLUMNS
 
-ROOT = Path(__file__).resolve().parent.parent
-BOOKS = {
-    'book': Path(os.environ.get('BOOK_HTML', ROOT / '_build' / 'html')),
-    'student_book': Path(os.environ.get('STUDENT_BOOK_HTML', ROOT / '_build' / 'student_book' / 'html')),
-}
 WINDOW = (1440, 900)
 RULER_PAGE = 'chapters/02_im2col.html'
 
@@ -54,19 +46,6 @@ const scrolls = pre.scrollWidth > pre.clientWidth + 1;
 line.remove();
 return scrolls;
 """
-
-
-def pages(html):
-    return sorted(str(p.relative_to(html)) for p in html.rglob('*.html')
-                  if '_static' not in p.relative_to(html).parts)
-
-
-def require_book(html):
-    if not (html / 'index.html').is_file():
-        message = f'没有找到 {html}：先运行 make book 与 make student-book（make test 会自动先构建）'
-        if os.environ.get('CI') == 'true':
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope='module')
@@ -100,7 +79,7 @@ def test_no_code_box_scrolls_sideways(driver, book):
     require_book(html)
     found = {}
     with serve(html) as site:
-        for page in pages(html):
+        for page in book_pages(html):
             driver.get(site + page)
             found[page] = driver.execute_script(SCROLLING)
     assert found, f'{html} 里没有任何页面'

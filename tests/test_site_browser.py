@@ -28,7 +28,7 @@ from urllib.parse import quote, urlparse
 
 import numpy as np
 import pytest
-from browser import console_errors, make_driver, requested_urls
+from browser import console_errors, make_driver, requested_urls, role, set_value
 
 import lib
 from lib.viz import ch1_intuition as viz
@@ -273,8 +273,6 @@ EXPLORERS_BY_PAGE = {
     'chapters/07_modern_blocks': ['deepstack', 'cam'],
 }
 
-SET_VALUE = ("arguments[0].value = arguments[1];"
-             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));")
 CONFIG = 'return JSON.parse(arguments[0].querySelector(\'script[type="application/json"]\').textContent)'
 
 
@@ -287,16 +285,6 @@ def explorers_on(driver, site, chapter):
     assert [e.get_attribute('data-kind') for e in found] == EXPLORERS_BY_PAGE[chapter]
     assert all(e.get_attribute('data-ready') == '1' for e in found), '探索器的脚本没有运行'
     return {e.get_attribute('data-kind'): e for e in found}
-
-
-def set_value(driver, element, value):
-    driver.execute_script(SET_VALUE, element, str(value))
-
-
-def role(explorer, name):
-    from selenium.webdriver.common.by import By
-
-    return explorer.find_elements(By.CSS_SELECTOR, f'[data-role="{name}"]')
 
 
 def floats(text):

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pytest
-from browser import console_errors, make_driver, requested_urls, write_page
+from browser import console_errors, make_driver, requested_urls, role, set_value, write_page
 
 import lib
 from booktools import web
@@ -107,17 +107,6 @@ def page(driver, page_url):
     assert explorer.get_attribute('data-ready') == '1'
     yield explorer
     assert console_errors(driver) == []
-
-
-def role(explorer, name):
-    return explorer.find_elements('css selector', f'[data-role="{name}"]')
-
-
-def set_value(driver, element, value):
-    """像用户那样改输入框：设 value，再发出 input 事件。"""
-    driver.execute_script("arguments[0].value = arguments[1];"
-                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
-                          element, str(value))
 
 
 READ = """

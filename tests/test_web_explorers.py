@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from browser import console_errors, make_driver, write_page
+from browser import console_errors, make_driver, role, set_value, write_page
 
 import lib
 from booktools import web
@@ -41,16 +41,6 @@ def open_explorer(driver, tmp_path, html, kind):
 
 def state(driver, div):
     return driver.execute_script('return arguments[0].explorerState', div)
-
-
-def role(div, name):
-    return div.find_elements('css selector', f'[data-role="{name}"]')
-
-
-def set_value(driver, element, value):
-    driver.execute_script("arguments[0].value = arguments[1];"
-                          "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
-                          element, str(value))
 
 
 def check_controls(driver, div):

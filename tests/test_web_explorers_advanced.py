@@ -7,8 +7,8 @@
 
 import numpy as np
 import pytest
-from browser import console_errors, make_driver
-from test_web_explorers import check_controls, open_explorer, report, role, set_value, state
+from browser import console_errors, make_driver, role, set_value
+from test_web_explorers import check_controls, open_explorer, report, state
 
 import lib
 from booktools import web
